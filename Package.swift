@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "cfn-metrics",
+    products: [
+        .library(name: "cfnmetrics", type: .dynamic, targets: ["cfnmetrics"]),
+        .library(name: "cfnplugin_redis", type: .dynamic, targets: ["CFNPluginRedis"]),
+        .executable(name: "cfn-exporter", targets: ["cfn-exporter"]),
+    ],
+    targets: [
+        .target(name: "CFNMetrics"),
+        .target(name: "cfnmetrics", dependencies: ["CFNMetrics"]),
+        .systemLibrary(name: "CCFNABI"),
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd"),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib"),
+        .target(name: "CFNPluginHost", dependencies: ["CFNMetrics", "cfnmetrics", "CCFNABI"]),
+        .target(name: "CFNHTTP", dependencies: ["CMicroHTTPD", "CZlib"]),
+        .executableTarget(
+            name: "cfn-exporter",
+            dependencies: ["CFNMetrics", "cfnmetrics", "CFNPluginHost", "CFNHTTP"],
+            // Plugins resolve the cfn_* functions from the exporter itself.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]
+        ),
+        .target(
+            name: "CFNPluginRedis",
+            path: "plugins/redis",
+            cSettings: [.headerSearchPath("../../Include"), .unsafeFlags(["-I/usr/include/hiredis"])],
+            linkerSettings: [.linkedLibrary("hiredis"), .linkedLibrary("jansson")]
+        ),
+        .testTarget(name: "CFNMetricsTests", dependencies: ["CFNMetrics"]),
+    ]
+)

@@ -1,0 +1,113 @@
+/// The formats a registry renders.
+public enum ExpositionFormat: Sendable {
+    /// Prometheus text format 0.0.4.
+    case text
+    /// OpenMetrics 1.0 text.
+    case openMetrics
+
+    public var contentType: String {
+        switch self {
+        case .text: "text/plain; version=0.0.4; charset=utf-8"
+        case .openMetrics: "application/openmetrics-text; version=1.0.0; charset=utf-8"
+        }
+    }
+}
+
+/// Writes families into one growing byte buffer.
+public struct ExpositionWriter {
+    private var buffer = ByteBuffer(capacity: 64 * 1024)
+    private let format: ExpositionFormat
+
+    public init(format: ExpositionFormat) {
+        self.format = format
+    }
+
+    public mutating func write(_ family: MetricFamily) {
+        let descriptor = family.descriptor
+        let isOpenMetrics = format == .openMetrics
+        // OpenMetrics names a counter family without `_total`, and gives its samples the suffix.
+        var familyName = descriptor.name
+        var sampleName = descriptor.name
+        if isOpenMetrics && descriptor.type == .counter {
+            if familyName.hasSuffix("_total") {
+                familyName.removeLast(6)
+            } else {
+                sampleName += "_total"
+            }
+        }
+        let baseName = Array(familyName.utf8)
+
+        buffer.append("# HELP ")
+        buffer.append(baseName)
+        buffer.append(byte: 0x20)
+        buffer.appendEscapedHelp(descriptor.help, escapeQuote: isOpenMetrics)
+        buffer.append("\n# TYPE ")
+        buffer.append(baseName)
+        buffer.append(byte: 0x20)
+        buffer.append(descriptor.type.rawValue)
+        buffer.append(byte: 0x0A)
+
+        let series = family.sortedSeries()
+        switch descriptor.type {
+        case .counter:
+            let name = Array(sampleName.utf8)
+            for case let counter as Counter in series {
+                writeSample(name, counter.renderedLabels, counter.value)
+                if isOpenMetrics { writeSample(baseName + Array("_created".utf8), counter.renderedLabels, counter.created) }
+            }
+        case .gauge:
+            for case let gauge as Gauge in series {
+                writeSample(baseName, gauge.renderedLabels, gauge.value)
+            }
+        case .histogram:
+            let bucketName = baseName + Array("_bucket".utf8)
+            let sumName = baseName + Array("_sum".utf8)
+            let countName = baseName + Array("_count".utf8)
+            let bounds = isOpenMetrics ? descriptor.openMetricsBounds : descriptor.textBounds
+            for case let histogram as Histogram in series {
+                let snapshot = histogram.snapshot()
+                var cumulative: UInt64 = 0
+                for (index, count) in snapshot.buckets.enumerated() {
+                    cumulative += count
+                    writeBucket(bucketName, histogram.renderedLabels, bounds[index], cumulative)
+                }
+                writeSample(sumName, histogram.renderedLabels, snapshot.sum)
+                writeSample(countName, histogram.renderedLabels, Double(snapshot.count))
+                if isOpenMetrics {
+                    writeSample(baseName + Array("_created".utf8), histogram.renderedLabels, histogram.created)
+                }
+            }
+        }
+    }
+
+    public mutating func finish() -> [UInt8] {
+        if format == .openMetrics { buffer.append("# EOF\n") }
+        return buffer.bytes
+    }
+
+    private mutating func writeSample(_ name: [UInt8], _ labels: [UInt8], _ value: Double) {
+        buffer.append(name)
+        if !labels.isEmpty {
+            buffer.append(byte: 0x7B)
+            buffer.append(labels)
+            buffer.append(byte: 0x7D)
+        }
+        buffer.append(byte: 0x20)
+        buffer.appendValue(value)
+        buffer.append(byte: 0x0A)
+    }
+
+    private mutating func writeBucket(_ name: [UInt8], _ labels: [UInt8], _ bound: [UInt8], _ count: UInt64) {
+        buffer.append(name)
+        buffer.append(byte: 0x7B)
+        if !labels.isEmpty {
+            buffer.append(labels)
+            buffer.append(byte: 0x2C)
+        }
+        buffer.append("le=\"")
+        buffer.append(bound)
+        buffer.append("\"} ")
+        buffer.appendInteger(count)
+        buffer.append(byte: 0x0A)
+    }
+}
