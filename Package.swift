@@ -14,11 +14,12 @@ let package = Package(
         .systemLibrary(name: "CCFNABI"),
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib"),
-        .target(name: "CFNPluginHost", dependencies: ["CFNMetrics", "cfnmetrics", "CCFNABI"]),
-        .target(name: "CFNHTTP", dependencies: ["CMicroHTTPD", "CZlib"]),
+        .target(name: "CFNLogging"),
+        .target(name: "CFNPluginHost", dependencies: ["CFNMetrics", "cfnmetrics", "CCFNABI", "CFNLogging"]),
+        .target(name: "CFNHTTP", dependencies: ["CMicroHTTPD", "CZlib", "CFNLogging"]),
         .executableTarget(
             name: "cfn-exporter",
-            dependencies: ["CFNMetrics", "cfnmetrics", "CFNPluginHost", "CFNHTTP"],
+            dependencies: ["CFNMetrics", "cfnmetrics", "CFNPluginHost", "CFNHTTP", "CFNLogging"],
             // Plugins resolve the cfn_* functions from the exporter itself.
             linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]
         ),

@@ -47,3 +47,12 @@ func strings(
     }
     return result
 }
+
+/// The `cfn_registry *` that C code (plugins among it) uses for `registry`. Unretained: the
+/// caller keeps the registry alive while C code holds the pointer.
+public func registryHandle(_ registry: Registry) -> OpaquePointer {
+    OpaquePointer(Unmanaged.passUnretained(registry).toOpaque())
+}
+
+/// The registry behind cfn_registry_default, for Swift code in the same process.
+public var processRegistry: Registry { defaultRegistry }

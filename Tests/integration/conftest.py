@@ -92,7 +92,7 @@ def redis_server(tmp_path):
 class Exporter:
     """cfn-exporter started on 127.0.0.1:0; the address comes from its start-up log line."""
 
-    LISTEN_LINE = re.compile(r'msg="listening".*address=(\S+)')
+    LISTEN_LINE = re.compile(r'msg="?listening"? .*address=(\S+)')
 
     def __init__(self, args, env=None):
         binary = BUILD_DIR / "cfn-exporter"
