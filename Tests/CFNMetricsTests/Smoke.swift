@@ -1,3 +1,0 @@
-import Testing
-@testable import CFNMetrics
-@Test func smoke() { #expect(formatValue(1) == "1") }
