@@ -14,13 +14,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 BUILD_DIR = Path(os.environ.get("CFN_BUILD_DIR", REPO / ".build" / "debug"))
 
-
 def free_port():
     """A port nobody listens on right now (the OS picks it)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
 
 def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
     deadline = time.monotonic() + timeout
@@ -30,7 +28,6 @@ def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
             return result
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
 
 class RedisServer:
     """A throwaway redis-server in its own temp folder; stop/start keep the port."""
@@ -80,14 +77,12 @@ class RedisServer:
                 "$%d\r\n%s\r\n" % (len(p.encode()), p) for p in parts))
         self.cli("--pipe", stdin="".join(lines))
 
-
 @pytest.fixture
 def redis_server(tmp_path):
     server = RedisServer(tmp_path)
     server.start()
     yield server
     server.stop()
-
 
 class Exporter:
     """cfn-exporter started on 127.0.0.1:0; the address comes from its start-up log line."""
@@ -144,7 +139,6 @@ class Exporter:
         self.log_file.close()
         return self.process.returncode
 
-
 @pytest.fixture
 def start_exporter():
     started = []
@@ -158,7 +152,6 @@ def start_exporter():
     for exporter in started:
         exporter.stop()
 
-
 def sample_value(body, name, labels=None):
     """The value of one sample in a text-format body, or None when absent."""
     from prometheus_client.parser import text_string_to_metric_families
@@ -167,7 +160,6 @@ def sample_value(body, name, labels=None):
             if sample.name == name and (labels is None or sample.labels == labels):
                 return sample.value
     return None
-
 
 def samples(body, name):
     """All samples called `name` as {frozenset(labels.items()): value}."""
