@@ -87,7 +87,8 @@ def redis_server(tmp_path):
 class Exporter:
     """cfn-exporter started on 127.0.0.1:0; the address comes from its start-up log line."""
 
-    LISTEN_LINE = re.compile(r'msg="?listening"? .*address=(\S+)')
+    # The start-up line in logfmt or in JSON.
+    LISTEN_LINE = re.compile(r'msg="?listening"? .*address=(\S+)|"msg":"listening".*"address":"([^"]+)"')
 
     def __init__(self, args, env=None):
         binary = BUILD_DIR / "cfn-exporter"
@@ -105,7 +106,7 @@ class Exporter:
         if self.process.poll() is not None:
             raise AssertionError(f"cfn-exporter exited early:\n{self.log()}")
         match = self.LISTEN_LINE.search(self.log())
-        return match.group(1) if match else None
+        return (match.group(1) or match.group(2)) if match else None
 
     def log(self):
         self.log_file.flush()
