@@ -85,7 +85,7 @@ public struct ExpositionWriter {
         return buffer.bytes
     }
 
-    private mutating func writeSample(_ name: [UInt8], _ labels: [UInt8], _ value: Double) {
+    private mutating func writeSample(_ name: [UInt8], _ labels: ArraySlice<UInt8>, _ value: Double) {
         buffer.append(name)
         if !labels.isEmpty {
             buffer.append(byte: 0x7B)
@@ -97,7 +97,7 @@ public struct ExpositionWriter {
         buffer.append(byte: 0x0A)
     }
 
-    private mutating func writeBucket(_ name: [UInt8], _ labels: [UInt8], _ bound: [UInt8], _ count: UInt64) {
+    private mutating func writeBucket(_ name: [UInt8], _ labels: ArraySlice<UInt8>, _ bound: [UInt8], _ count: UInt64) {
         buffer.append(name)
         buffer.append(byte: 0x7B)
         if !labels.isEmpty {

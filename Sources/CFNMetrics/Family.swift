@@ -106,39 +106,3 @@ public final class MetricFamily: @unchecked Sendable {
         }
     }
 }
-
-/// The series of one family by hash of their label values, with collisions chained.
-struct SeriesTable {
-    private var byHash: [UInt64: [Series]] = [:]
-    private var ordered: [Series]?
-
-    func find<Key: LabelKey>(hash: UInt64, key: Key) -> Series? {
-        guard let chain = byHash[hash] else { return nil }
-        for series in chain where key.matches(series.labelValues) { return series }
-        return nil
-    }
-
-    mutating func insert(_ series: Series, hash: UInt64) {
-        byHash[hash, default: []].append(series)
-        ordered = nil
-    }
-
-    mutating func remove<Key: LabelKey>(hash: UInt64, key: Key) -> Bool {
-        guard var chain = byHash[hash], let index = chain.firstIndex(where: { key.matches($0.labelValues) }) else {
-            return false
-        }
-        chain.remove(at: index)
-        byHash[hash] = chain.isEmpty ? nil : chain
-        ordered = nil
-        return true
-    }
-
-    mutating func sorted() -> [Series] {
-        if let ordered { return ordered }
-        let result = byHash.values.flatMap { $0 }.sorted { lhs, rhs in
-            lhs.labelValues.lexicographicallyPrecedes(rhs.labelValues) { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        }
-        ordered = result
-        return result
-    }
-}

@@ -1,5 +1,9 @@
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Counts observations into buckets without a lock on the observe path, and still hands a scrape
 /// a snapshot in which the buckets, the sum and the count agree.
 ///
@@ -7,34 +11,60 @@ import Synchronization
 /// `started`, whose lower bits count observations begun. A snapshot flips the bit, waits until
 /// the now-cold set has finished every observation begun before the flip, reads it, and folds it
 /// into the hot set. Snapshots of one series are serialised by `snapshotLock`.
+///
+/// Both sets and the bucket bounds live in raw memory owned by the series, so observing touches
+/// no reference count.
 public final class Histogram: Series, @unchecked Sendable {
-    private static let hotBit: UInt64 = 1 << 63
+    @usableFromInline static let hotBit: UInt64 = 1 << 63
 
-    private let started = Atomic<UInt64>(0)
-    private let sets: (HistogramCounts, HistogramCounts)
+    @usableFromInline let started = Atomic<UInt64>(0)
+    /// Finite upper bounds, copied from the descriptor.
+    @usableFromInline let bounds: UnsafeMutableBufferPointer<Double>
+    /// Per set: one counter per bucket (+Inf last), then the sum as double bits, then the count of
+    /// observations finished in that set. Set 0 first, set 1 after it.
+    @usableFromInline let cells: UnsafeMutablePointer<Atomic<UInt64>>
+    @usableFromInline let setSize: Int
     private let snapshotLock = Mutex<Void>(())
 
     override init(descriptor: MetricDescriptor, labelValues: [String]) {
-        let slots = descriptor.buckets.count + 1
-        sets = (HistogramCounts(slots: slots), HistogramCounts(slots: slots))
+        bounds = .allocate(capacity: descriptor.buckets.count)
+        _ = bounds.initialize(from: descriptor.buckets)
+        setSize = descriptor.buckets.count + 3
+        cells = .allocate(capacity: 2 * setSize)
+        for index in 0..<(2 * setSize) {
+            (cells + index).initialize(to: Atomic<UInt64>(0))
+        }
         super.init(descriptor: descriptor, labelValues: labelValues)
     }
 
-    /// Records one observation; NaN is refused because it would poison the sum.
-    public func observe(_ value: Double) throws(MetricsError) {
-        guard !value.isNaN else {
-            throw MetricsError(.invalidValue, "histogram \(descriptor.name): observation NaN is not a number")
-        }
-        let slot = bucketIndex(value)
-        let begun = started.wrappingAdd(1, ordering: .acquiring).oldValue
-        let counts = begun & Histogram.hotBit == 0 ? sets.0 : sets.1
-        counts.record(slot: slot, value: value)
+    deinit {
+        cells.deinitialize(count: 2 * setSize)
+        cells.deallocate()
+        bounds.deallocate()
     }
 
-    private func bucketIndex(_ value: Double) -> Int {
-        let bounds = descriptor.buckets
+    /// Records one observation; NaN is refused because it would poison the sum.
+    @inlinable
+    public func observe(_ value: Double) throws(MetricsError) {
+        guard !value.isNaN else { throw nanRefusal() }
+        let slot = bucketIndex(value)
+        let begun = started.wrappingAdd(1, ordering: .relaxed).oldValue
+        let set = cells + (begun & Histogram.hotBit == 0 ? 0 : setSize)
+        set[slot].wrappingAdd(1, ordering: .relaxed)
+        atomicAdd(set[setSize - 2], value)
+        // Releasing: a snapshot that sees this count also sees the bucket and sum above.
+        set[setSize - 1].wrappingAdd(1, ordering: .releasing)
+    }
+
+    @usableFromInline
+    func nanRefusal() -> MetricsError {
+        MetricsError(.invalidValue, "histogram \(descriptor.name): observation NaN is not a number")
+    }
+
+    @inlinable
+    func bucketIndex(_ value: Double) -> Int {
         if bounds.count <= 16 {
-            for index in bounds.indices where value <= bounds[index] { return index }
+            for index in 0..<bounds.count where value <= bounds[index] { return index }
             return bounds.count
         }
         var low = 0
@@ -51,61 +81,27 @@ public final class Histogram: Series, @unchecked Sendable {
         snapshotLock.withLock { _ in
             let flipped = started.wrappingAdd(Histogram.hotBit, ordering: .acquiringAndReleasing).oldValue
             let total = flipped & ~Histogram.hotBit
-            let (cold, hot) = flipped & Histogram.hotBit == 0 ? (sets.0, sets.1) : (sets.1, sets.0)
+            let coldIsFirst = flipped & Histogram.hotBit == 0
+            let cold = cells + (coldIsFirst ? 0 : setSize)
+            let hot = cells + (coldIsFirst ? setSize : 0)
             var spins = 0
-            while cold.count.load(ordering: .acquiring) != total {
+            while cold[setSize - 1].load(ordering: .acquiring) != total {
                 spins += 1
-                if spins > 64 { sched_yield_portable() }
+                if spins > 64 { sched_yield() }
             }
-            let snapshot = HistogramSnapshot(
-                buckets: (0..<cold.slots).map { cold.buckets[$0].load(ordering: .relaxed) },
-                sum: Double(bitPattern: cold.sum.load(ordering: .relaxed)),
-                count: total)
-            cold.drain(into: hot)
-            return snapshot
+            let buckets = (0..<(setSize - 2)).map { cold[$0].load(ordering: .relaxed) }
+            let sum = Double(bitPattern: cold[setSize - 2].load(ordering: .relaxed))
+            // Fold the cold set into the hot one and zero it, ready for the next flip.
+            for index in 0..<(setSize - 2) {
+                let moved = cold[index].exchange(0, ordering: .relaxed)
+                if moved > 0 { hot[index].wrappingAdd(moved, ordering: .relaxed) }
+            }
+            let movedSum = Double(bitPattern: cold[setSize - 2].exchange(0.0.bitPattern, ordering: .relaxed))
+            if movedSum != 0 { atomicAdd(hot[setSize - 2], movedSum) }
+            let movedCount = cold[setSize - 1].exchange(0, ordering: .relaxed)
+            hot[setSize - 1].wrappingAdd(movedCount, ordering: .releasing)
+            return HistogramSnapshot(buckets: buckets, sum: sum, count: total)
         }
-    }
-}
-
-/// One set of histogram counts: per-bucket counters, the sum as double bits, and the number of
-/// observations finished in this set.
-final class HistogramCounts: @unchecked Sendable {
-    let slots: Int
-    let buckets: UnsafeMutablePointer<Atomic<UInt64>>
-    let sum = Atomic<UInt64>(0.0.bitPattern)
-    let count = Atomic<UInt64>(0)
-
-    init(slots: Int) {
-        self.slots = slots
-        buckets = .allocate(capacity: slots)
-        for index in 0..<slots {
-            (buckets + index).initialize(to: Atomic<UInt64>(0))
-        }
-    }
-
-    deinit {
-        buckets.deinitialize(count: slots)
-        buckets.deallocate()
-    }
-
-    @inline(__always)
-    func record(slot: Int, value: Double) {
-        buckets[slot].wrappingAdd(1, ordering: .relaxed)
-        atomicAdd(sum, value)
-        // Releasing: a snapshot that sees this count also sees the bucket and sum above.
-        count.wrappingAdd(1, ordering: .releasing)
-    }
-
-    /// Moves everything counted here into `other` and zeroes this set.
-    func drain(into other: HistogramCounts) {
-        for index in 0..<slots {
-            let moved = buckets[index].exchange(0, ordering: .relaxed)
-            if moved > 0 { other.buckets[index].wrappingAdd(moved, ordering: .relaxed) }
-        }
-        let movedSum = Double(bitPattern: sum.exchange(0.0.bitPattern, ordering: .relaxed))
-        if movedSum != 0 { atomicAdd(other.sum, movedSum) }
-        let moved = count.exchange(0, ordering: .relaxed)
-        other.count.wrappingAdd(moved, ordering: .releasing)
     }
 }
 
@@ -115,10 +111,3 @@ public struct HistogramSnapshot: Sendable, Equatable {
     public let sum: Double
     public let count: UInt64
 }
-
-#if canImport(Glibc)
-import Glibc
-@inline(__always) func sched_yield_portable() { _ = sched_yield() }
-#else
-@inline(__always) func sched_yield_portable() {}
-#endif

@@ -11,15 +11,19 @@ import Glibc
 /// subclasses live in `Synchronization.Atomic` storage.
 public class Series: @unchecked Sendable {
     public let descriptor: MetricDescriptor
-    public let labelValues: [String]
-    /// `name="value",…` with values escaped, rendered once so a scrape only copies bytes.
-    let renderedLabels: [UInt8]
+    /// The family's type, kept here so the C layer checks it without another pointer hop.
+    public let metricType: MetricType
+    /// Two parts in one allocation, to keep a series small: the escaped `name="value",…` text that
+    /// rendering copies as it is, then the raw label values, each followed by 0xFF (a byte UTF-8
+    /// never uses), which lookups compare against.
+    let bytes: [UInt8]
+    let keyStart: Int
     /// Seconds since the Unix epoch when the series was created (OpenMetrics `_created`).
     public let created: Double
 
     init(descriptor: MetricDescriptor, labelValues: [String]) {
         self.descriptor = descriptor
-        self.labelValues = labelValues
+        self.metricType = descriptor.type
         var buffer = ByteBuffer()
         for (index, name) in descriptor.labelNames.enumerated() {
             if index > 0 { buffer.append(byte: 0x2C) }
@@ -28,8 +32,41 @@ public class Series: @unchecked Sendable {
             buffer.appendEscapedLabelValue(labelValues[index])
             buffer.append(byte: 0x22)
         }
-        self.renderedLabels = buffer.bytes
-        self.created = Series.now()
+        keyStart = buffer.bytes.count
+        for value in labelValues {
+            buffer.append(value)
+            buffer.append(byte: 0xFF)
+        }
+        bytes = buffer.bytes
+        created = Series.now()
+    }
+
+    /// The label values, in the order of the family's label names.
+    public var labelValues: [String] {
+        bytes[keyStart...].split(separator: 0xFF, omittingEmptySubsequences: false).dropLast().map {
+            String(decoding: $0, as: UTF8.self)
+        }
+    }
+
+    /// The raw label values with their 0xFF terminators, as lookups compare them.
+    @inline(__always)
+    func withKey<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[keyStart...])) }
+    }
+
+    var renderedLabels: ArraySlice<UInt8> { bytes[..<keyStart] }
+
+    /// Rendering order: label values compared byte by byte, a shorter value first.
+    func precedes(_ other: Series) -> Bool {
+        withKey { mine in
+            other.withKey { theirs in
+                for (left, right) in zip(mine, theirs) where left != right {
+                    // 0xFF ends a value: it must sort before any byte that continues one.
+                    return left &+ 1 < right &+ 1
+                }
+                return mine.count < theirs.count
+            }
+        }
     }
 
     static func now() -> Double {
@@ -40,7 +77,7 @@ public class Series: @unchecked Sendable {
 }
 
 /// Adds `delta` to a double kept as its bit pattern in an atomic, by compare-and-swap.
-@inline(__always)
+@inlinable @inline(__always)
 func atomicAdd(_ bits: borrowing Atomic<UInt64>, _ delta: Double) {
     var old = bits.load(ordering: .relaxed)
     while true {

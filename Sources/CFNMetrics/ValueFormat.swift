@@ -26,6 +26,10 @@ struct ByteBuffer {
         bytes.append(contentsOf: other)
     }
 
+    mutating func append(_ other: ArraySlice<UInt8>) {
+        bytes.append(contentsOf: other)
+    }
+
     mutating func append(byte: UInt8) {
         bytes.append(byte)
     }

@@ -163,9 +163,11 @@ public func cfn_family_series(
 ) -> Int32 {
     guard let family else { return fail(.invalidArgument, "family is NULL") }
     guard let out else { return fail(.invalidArgument, "out is NULL") }
-    return guarded { () throws(MetricsError) in
-        let values = try labelBuffer(labelValues, labelCount, what: "label_values")
-        out.pointee = Handle.retain(try Handle.object(family, as: MetricFamily.self).series(cLabelValues: values))
+    return Unmanaged<MetricFamily>.fromOpaque(UnsafeRawPointer(family))._withUnsafeGuaranteedRef { family in
+        guarded { () throws(MetricsError) in
+            let values = try labelBuffer(labelValues, labelCount, what: "label_values")
+            out.pointee = Handle.retain(try family.series(cLabelValues: values))
+        }
     }
 }
 
@@ -193,47 +195,53 @@ public func cfn_series_release(_ series: OpaquePointer?) {
 }
 
 // MARK: - Updates
+//
+// The hot path: no retain or release of the handle (the caller's reference keeps it alive), a
+// type check on a field of the series itself, and no error value built unless a call fails.
 
 @inline(__always)
-private func typed<S: Series>(_ pointer: OpaquePointer?, _ type: MetricType, _: S.Type) -> Result<S, MetricsError> {
-    guard let pointer else { return .failure(MetricsError(.invalidArgument, "series is NULL")) }
-    let series = Handle.object(pointer, as: Series.self)
-    guard series.descriptor.type == type else {
-        return .failure(MetricsError(
-            .wrongType, "metric \(series.descriptor.name) is a \(series.descriptor.type.rawValue), not a \(type.rawValue)"))
+private func withSeries<S: Series>(
+    _ pointer: OpaquePointer?, _ type: MetricType, _: S.Type, _ body: (S) throws(MetricsError) -> Void
+) -> Int32 {
+    guard let pointer else { return fail(.invalidArgument, "series is NULL") }
+    return Unmanaged<Series>.fromOpaque(UnsafeRawPointer(pointer))._withUnsafeGuaranteedRef { series in
+        guard series.metricType == type else { return wrongType(series, type) }
+        do throws(MetricsError) {
+            try body(unsafeDowncast(series, to: S.self))
+            return Status.ok.rawValue
+        } catch {
+            return fail(error)
+        }
     }
-    return .success(unsafeDowncast(series, to: S.self))
+}
+
+private func wrongType(_ series: Series, _ type: MetricType) -> Int32 {
+    fail(.wrongType, "metric \(series.descriptor.name) is a \(series.metricType.rawValue), not a \(type.rawValue)")
 }
 
 @_cdecl("cfn_counter_inc")
 public func cfn_counter_inc(_ series: OpaquePointer?) -> Int32 {
-    switch typed(series, .counter, Counter.self) {
-    case .success(let counter):
-        counter.inc()
-        return Status.ok.rawValue
-    case .failure(let error):
-        return fail(error)
-    }
+    withSeries(series, .counter, Counter.self) { $0.inc() }
 }
 
 @_cdecl("cfn_counter_add")
 public func cfn_counter_add(_ series: OpaquePointer?, _ delta: Double) -> Int32 {
-    guarded { () throws(MetricsError) in try typed(series, .counter, Counter.self).get().add(delta) }
+    withSeries(series, .counter, Counter.self) { (counter) throws(MetricsError) in try counter.add(delta) }
 }
 
 @_cdecl("cfn_gauge_set")
 public func cfn_gauge_set(_ series: OpaquePointer?, _ value: Double) -> Int32 {
-    guarded { () throws(MetricsError) in try typed(series, .gauge, Gauge.self).get().set(value) }
+    withSeries(series, .gauge, Gauge.self) { $0.set(value) }
 }
 
 @_cdecl("cfn_gauge_add")
 public func cfn_gauge_add(_ series: OpaquePointer?, _ delta: Double) -> Int32 {
-    guarded { () throws(MetricsError) in try typed(series, .gauge, Gauge.self).get().add(delta) }
+    withSeries(series, .gauge, Gauge.self) { $0.add(delta) }
 }
 
 @_cdecl("cfn_histogram_observe")
 public func cfn_histogram_observe(_ series: OpaquePointer?, _ value: Double) -> Int32 {
-    guarded { () throws(MetricsError) in try typed(series, .histogram, Histogram.self).get().observe(value) }
+    withSeries(series, .histogram, Histogram.self) { (histogram) throws(MetricsError) in try histogram.observe(value) }
 }
 
 @_cdecl("cfn_series_value")
