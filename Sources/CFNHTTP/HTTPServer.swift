@@ -53,7 +53,8 @@ public final class HTTPServer: @unchecked Sendable {
         guard daemon != nil else {
             close(fd)
             socket = -1
-            throw HTTPError(kind: .startFailed, message: "libmicrohttpd could not start on \(address.host):\(address.port)")
+            throw HTTPError(
+                kind: .startFailed, message: "libmicrohttpd could not start on \(address.host):\(address.port)")
         }
         return boundAddress(fd: fd, family: family)
     }
@@ -96,7 +97,8 @@ public final class HTTPServer: @unchecked Sendable {
             if code == EADDRINUSE {
                 throw HTTPError(kind: .addressInUse, message: "listen address \(shown) is already in use")
             }
-            throw HTTPError(kind: .listenFailed, message: "cannot listen on \(shown): \(String(cString: strerror(code)))")
+            throw HTTPError(
+                kind: .listenFailed, message: "cannot listen on \(shown): \(String(cString: strerror(code)))")
         }
         return (fd, first.pointee.ai_family)
     }

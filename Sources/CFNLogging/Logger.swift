@@ -63,7 +63,8 @@ public final class Logger: Sendable {
         case .json:
             var pairs = all
             if let rawFields, !rawFields.isEmpty { pairs.append(("fields", rawFields)) }
-            line = "{" + pairs.map { "\(Logger.jsonString($0.0)):\(Logger.jsonString($0.1))" }.joined(separator: ",") + "}"
+            let members = pairs.map { "\(Logger.jsonString($0.0)):\(Logger.jsonString($0.1))" }
+            line = "{" + members.joined(separator: ",") + "}"
         }
         line += "\n"
         // One write per line, under a lock, so lines from several threads never interleave.

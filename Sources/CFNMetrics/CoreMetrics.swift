@@ -28,7 +28,8 @@ public enum CoreMetrics {
         _ = try registry.histogram(
             signalLatency.name, help: signalLatency.help, labelNames: signalLatency.labels,
             buckets: signalLatency.buckets)
-        _ = try registry.counter(heartbeatFailures.name, help: heartbeatFailures.help, labelNames: heartbeatFailures.labels)
+        _ = try registry.counter(
+            heartbeatFailures.name, help: heartbeatFailures.help, labelNames: heartbeatFailures.labels)
         _ = try registry.counter(timeoutEvents.name, help: timeoutEvents.help, labelNames: timeoutEvents.labels)
     }
 }

@@ -39,7 +39,9 @@ public final class MetricDescriptor: Sendable {
     /// Names what differs between two definitions of the same name, or nil when they match.
     func difference(from other: MetricDescriptor) -> String? {
         if type != other.type { return "type \(type.rawValue) differs from registered \(other.type.rawValue)" }
-        if help != other.help { return "help \(Validation.quoted(help)) differs from registered \(Validation.quoted(other.help))" }
+        if help != other.help {
+            return "help \(Validation.quoted(help)) differs from registered \(Validation.quoted(other.help))"
+        }
         if labelNames != other.labelNames {
             return "label names \(labelNames) differ from registered \(other.labelNames)"
         }

@@ -36,6 +36,7 @@ public struct ExpositionWriter {
             }
         }
         let baseName = Array(familyName.utf8)
+        let createdName = baseName + Array("_created".utf8)
 
         buffer.append("# HELP ")
         buffer.append(baseName)
@@ -53,7 +54,7 @@ public struct ExpositionWriter {
             let name = Array(sampleName.utf8)
             for case let counter as Counter in series {
                 writeSample(name, counter.renderedLabels, counter.value)
-                if isOpenMetrics { writeSample(baseName + Array("_created".utf8), counter.renderedLabels, counter.created) }
+                if isOpenMetrics { writeSample(createdName, counter.renderedLabels, counter.created) }
             }
         case .gauge:
             for case let gauge as Gauge in series {
@@ -74,7 +75,7 @@ public struct ExpositionWriter {
                 writeSample(sumName, histogram.renderedLabels, snapshot.sum)
                 writeSample(countName, histogram.renderedLabels, Double(snapshot.count))
                 if isOpenMetrics {
-                    writeSample(baseName + Array("_created".utf8), histogram.renderedLabels, histogram.created)
+                    writeSample(createdName, histogram.renderedLabels, histogram.created)
                 }
             }
         }

@@ -56,7 +56,8 @@ public final class MetricFamily: @unchecked Sendable {
 
     private func typed<S: Series>(_ values: [String], as: S.Type, _ type: MetricType) throws(MetricsError) -> S {
         guard descriptor.type == type else {
-            throw MetricsError(.wrongType, "metric \(descriptor.name) is a \(descriptor.type.rawValue), not a \(type.rawValue)")
+            throw MetricsError(
+                .wrongType, "metric \(descriptor.name) is a \(descriptor.type.rawValue), not a \(type.rawValue)")
         }
         return unsafeDowncast(try series(labelValues: values), to: S.self)
     }

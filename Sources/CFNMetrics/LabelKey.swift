@@ -64,7 +64,9 @@ func nonZero(_ hash: UInt64) -> UInt64 { hash == 0 ? 1 : hash }
 /// Whether `key`, from `offset`, holds exactly these `count` bytes followed by 0xFF; advances
 /// `offset` past them.
 @inline(__always)
-func keyMatches(_ key: UnsafeBufferPointer<UInt8>, _ offset: inout Int, _ base: UnsafeRawPointer?, _ count: Int) -> Bool {
+func keyMatches(
+    _ key: UnsafeBufferPointer<UInt8>, _ offset: inout Int, _ base: UnsafeRawPointer?, _ count: Int
+) -> Bool {
     guard offset + count < key.count, key[offset + count] == 0xFF else { return false }
     if count > 0, let base, let keyBase = key.baseAddress, memcmp(keyBase + offset, base, count) != 0 { return false }
     offset += count + 1
@@ -115,7 +117,9 @@ struct CStringLabelKey: LabelKey {
     func matches(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
         var offset = 0
         for pointer in pointers {
-            guard let pointer, keyMatches(key, &offset, UnsafeRawPointer(pointer), strlen(pointer)) else { return false }
+            guard let pointer, keyMatches(key, &offset, UnsafeRawPointer(pointer), strlen(pointer)) else {
+                return false
+            }
         }
         return offset == key.count
     }

@@ -28,7 +28,8 @@ public final class Registry: @unchecked Sendable {
     public func register(
         name: String, help: String, type: MetricType, labelNames: [String], buckets: [Double]
     ) throws(MetricsError) -> MetricFamily {
-        let descriptor = try MetricDescriptor(name: name, help: help, type: type, labelNames: labelNames, buckets: buckets)
+        let descriptor = try MetricDescriptor(
+            name: name, help: help, type: type, labelNames: labelNames, buckets: buckets)
         return try families.withLock { (index: inout FamilyIndex) throws(MetricsError) -> MetricFamily in
             if let existing = index.byName[name] {
                 if let difference = descriptor.difference(from: existing.descriptor) {

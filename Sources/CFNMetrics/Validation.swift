@@ -20,10 +20,12 @@ enum Validation {
             }
             guard !name.hasPrefix("__") else {
                 throw MetricsError(
-                    .invalidName, "metric \(metric): invalid label name \(quoted(name)): names starting with __ are reserved")
+                    .invalidName,
+                    "metric \(metric): invalid label name \(quoted(name)): names starting with __ are reserved")
             }
             if type == .histogram && name == "le" {
-                throw MetricsError(.invalidName, "metric \(metric): label name \"le\" is reserved for histogram buckets")
+                throw MetricsError(
+                    .invalidName, "metric \(metric): label name \"le\" is reserved for histogram buckets")
             }
             if names[..<index].contains(name) {
                 throw MetricsError(.invalidName, "metric \(metric): label name \(quoted(name)) appears twice")

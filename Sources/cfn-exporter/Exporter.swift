@@ -70,7 +70,8 @@ enum Exporter {
             host.shutdown()
             return 1
         }
-        logger.info("starting cfn-exporter", ["version": exporterVersion, "plugins": host.pluginNames.joined(separator: ",")])
+        let plugins = host.pluginNames.joined(separator: ",")
+        logger.info("starting cfn-exporter", ["version": exporterVersion, "plugins": plugins])
         logger.info("listening", ["address": address, "telemetry_path": options.web.telemetryPath])
 
         var received: Int32 = 0

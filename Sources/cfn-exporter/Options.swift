@@ -122,7 +122,9 @@ extension Options {
     }
 
     private mutating func set(flag: String, value: String, source: String) throws(UsageError) {
-        func bad(_ why: String) -> UsageError { UsageError(description: "\(source): invalid value \"\(value)\": \(why)") }
+        func bad(_ why: String) -> UsageError {
+            UsageError(description: "\(source): invalid value \"\(value)\": \(why)")
+        }
         switch flag {
         case "web.listen-address":
             do { web.listenAddress = try ListenAddress(parsing: value) } catch { throw bad("expected HOST:PORT") }
@@ -130,7 +132,9 @@ extension Options {
             guard value.hasPrefix("/"), !value.contains(" ") else { throw bad("expected a path starting with /") }
             web.telemetryPath = value
         case "web.max-requests":
-            guard let count = Int(value), count > 0, count <= 1000 else { throw bad("expected a number from 1 to 1000") }
+            guard let count = Int(value), count > 0, count <= 1000 else {
+                throw bad("expected a number from 1 to 1000")
+            }
             web.maxRequests = count
         case "collector.timeout":
             guard let milliseconds = parseDuration(value), milliseconds > 0, milliseconds <= 600_000 else {

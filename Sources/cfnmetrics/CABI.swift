@@ -48,7 +48,9 @@ public func cfn_registry_release(_ registry: OpaquePointer?) {
 @_cdecl("cfn_register_core_metrics")
 public func cfn_register_core_metrics(_ registry: OpaquePointer?) -> Int32 {
     guard let registry else { return fail(.invalidArgument, "registry is NULL") }
-    return guarded { () throws(MetricsError) in try CoreMetrics.register(in: Handle.object(registry, as: Registry.self)) }
+    return guarded { () throws(MetricsError) in
+        try CoreMetrics.register(in: Handle.object(registry, as: Registry.self))
+    }
 }
 
 @_cdecl("cfn_registry_unregister")

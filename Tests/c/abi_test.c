@@ -121,10 +121,14 @@ static int test_invalid_input(void)
 
     CHECK(cfn_gauge_family(NULL, "g", "h", NULL, 0, &family) == CFN_ERR_INVALID_ARGUMENT, "NULL");
     CHECK(strcmp(cfn_last_error(), "registry is NULL") == 0, "%s", cfn_last_error());
-    CHECK(cfn_gauge_family(registry, "1bad", "h", NULL, 0, &family) == CFN_ERR_INVALID_NAME, "name");
+    CHECK(cfn_gauge_family(registry, "1bad", "h", NULL, 0, &family) == CFN_ERR_INVALID_NAME,
+          "name");
     CHECK(strstr(cfn_last_error(), "\"1bad\"") != NULL, "%s", cfn_last_error());
-    CHECK(cfn_gauge_family(registry, "g", "h", names, 2, &family) == CFN_OK, "%s", cfn_last_error());
-    CHECK(cfn_counter_family(registry, "g", "h", names, 2, &family) == CFN_ERR_CONFLICT, "conflict");
+    CHECK(cfn_gauge_family(registry, "g", "h", names, 2, &family) == CFN_OK, "%s",
+          cfn_last_error());
+    cfn_family_release(family);
+    CHECK(cfn_counter_family(registry, "g", "h", names, 2, &family) == CFN_ERR_CONFLICT,
+          "conflict");
     CHECK(strstr(cfn_last_error(), "metric g") != NULL, "%s", cfn_last_error());
     CHECK(cfn_registry_family(registry, "g", &family) == CFN_OK, "lookup");
     CHECK(cfn_family_series(family, one, 1, &series) == CFN_ERR_LABEL_COUNT, "count");
@@ -156,7 +160,8 @@ static int test_counter_negative(void)
     cfn_family *family = NULL;
     cfn_series *series = NULL;
 
-    CHECK(cfn_counter_family(registry, "jobs_total", "Jobs.", NULL, 0, &family) == CFN_OK, "family");
+    CHECK(cfn_counter_family(registry, "jobs_total", "Jobs.", NULL, 0, &family) == CFN_OK,
+          "family");
     CHECK(cfn_family_series(family, NULL, 0, &series) == CFN_OK, "series");
     CHECK(cfn_counter_add(series, -1) == CFN_ERR_INVALID_VALUE, "negative");
     CHECK(strcmp(cfn_last_error(), "counter jobs_total: increment -1 is negative") == 0,

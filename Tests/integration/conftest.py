@@ -88,7 +88,8 @@ class Exporter:
     """cfn-exporter started on 127.0.0.1:0; the address comes from its start-up log line."""
 
     # The start-up line in logfmt or in JSON.
-    LISTEN_LINE = re.compile(r'msg="?listening"? .*address=(\S+)|"msg":"listening".*"address":"([^"]+)"')
+    LISTEN_LINE = re.compile(
+        r'msg="?listening"? .*address=(\S+)|"msg":"listening".*"address":"([^"]+)"')
 
     def __init__(self, args, env=None):
         binary = BUILD_DIR / "cfn-exporter"

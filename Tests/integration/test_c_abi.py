@@ -5,7 +5,6 @@ import pytest
 
 from conftest import BUILD_DIR, REPO
 
-
 def compile_c(tmp_path, source, output, *extra):
     binary = tmp_path / output
     command = ["gcc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pthread",
@@ -14,20 +13,17 @@ def compile_c(tmp_path, source, output, *extra):
     assert result.returncode == 0, f"gcc failed:\n{result.stderr}"
     return binary
 
-
 def link_library():
     # --no-as-needed: a plugin host references no cfn_* symbol itself, but the plugins it
     # loads do, and they resolve them from the library loaded here.
     return [f"-L{BUILD_DIR}", "-Wl,--no-as-needed", "-lcfnmetrics", "-lm", "-ldl",
             f"-Wl,-rpath,{BUILD_DIR}"]
 
-
 def test_abi_program_passes_every_case(tmp_path):
     binary = compile_c(tmp_path, "Tests/c/abi_test.c", "abi_test", *link_library())
     result = subprocess.run([str(binary)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "8 passed, 0 failed" in result.stdout
-
 
 def test_redis_plugin_handshake_from_a_c_host(tmp_path):
     binary = compile_c(tmp_path, "Tests/c/plugin_handshake.c", "handshake", *link_library())
@@ -37,7 +33,6 @@ def test_redis_plugin_handshake_from_a_c_host(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "abi=1 name=redis" in result.stdout
     assert "no_such_option" in result.stdout
-
 
 @pytest.fixture
 def bad_plugins(tmp_path):
@@ -50,11 +45,9 @@ def bad_plugins(tmp_path):
     built["garbage"] = not_elf
     return built
 
-
 def run_exporter(*args):
     return subprocess.run([str(BUILD_DIR / "cfn-exporter"), "--web.listen-address=127.0.0.1:0",
                            *args], capture_output=True, text=True, timeout=30)
-
 
 def test_exporter_refuses_a_plugin_of_another_abi_version(bad_plugins):
     result = run_exporter(f"--plugin={bad_plugins['wrong_abi']}")
@@ -62,24 +55,20 @@ def test_exporter_refuses_a_plugin_of_another_abi_version(bad_plugins):
     assert "plugin future" in result.stderr
     assert "plugin ABI version 2, this host supports version 1" in result.stderr
 
-
 def test_exporter_refuses_a_library_without_entry_point(bad_plugins):
     result = run_exporter(f"--plugin={bad_plugins['no_entry']}")
     assert result.returncode == 2
     assert "does not export cfn_plugin_entry" in result.stderr
-
 
 def test_exporter_refuses_a_file_that_is_not_a_library(bad_plugins):
     result = run_exporter(f"--plugin={bad_plugins['garbage']}")
     assert result.returncode == 2
     assert "cannot load plugin" in result.stderr and "libgarbage.so" in result.stderr
 
-
 def test_exporter_passes_on_a_plugin_option_error(bad_plugins):
     result = run_exporter(f"--plugin={bad_plugins['failing']}", "--plugin.failing.colour=red")
     assert result.returncode == 2
     assert 'plugin failing refused its options: unknown option "colour"' in result.stderr
-
 
 def test_failing_collector_is_down_but_the_scrape_succeeds(bad_plugins, start_exporter):
     from conftest import sample_value

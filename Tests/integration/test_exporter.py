@@ -17,11 +17,9 @@ CORE_FAMILIES = {
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
                      "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
 
-
 def run(*args, env=None):
     return subprocess.run([str(BUILD_DIR / "cfn-exporter"), *args], capture_output=True, text=True,
                           timeout=30, env=env)
-
 
 def promtool_problems(body):
     """promtool check metrics findings, less the one the metric contract accepts."""
@@ -31,7 +29,6 @@ def promtool_problems(body):
     accepted = 'blocking_coordinators_total non-counter metrics should not have "_total" suffix'
     return [line for line in lines if line.strip() != accepted]
 
-
 def test_help_and_version():
     result = run("--help")
     assert result.returncode == 0
@@ -40,12 +37,10 @@ def test_help_and_version():
     version = run("--version")
     assert version.returncode == 0 and version.stdout.startswith("cfn-exporter 0.1.0")
 
-
 def test_unknown_flag_exits_2_naming_it():
     result = run("--web.listen-adress=127.0.0.1:0")
     assert result.returncode == 2
     assert "unknown flag --web.listen-adress" in result.stderr
-
 
 def test_bad_flag_value_exits_2_naming_flag_and_value():
     result = run("--log.level=loud")
@@ -54,18 +49,15 @@ def test_bad_flag_value_exits_2_naming_flag_and_value():
     result = run("--collector.timeout=soon")
     assert result.returncode == 2 and '"soon"' in result.stderr
 
-
 def test_bad_environment_value_exits_2_naming_the_variable():
     result = run(env={"CFN_WEB_MAX_REQUESTS": "many", "PATH": "/usr/bin:/bin"})
     assert result.returncode == 2
     assert 'environment variable CFN_WEB_MAX_REQUESTS: invalid value "many"' in result.stderr
 
-
 def test_options_for_a_plugin_that_is_not_loaded_are_refused():
     result = run("--web.listen-address=127.0.0.1:0", "--plugin.redis.url=redis://127.0.0.1:1")
     assert result.returncode == 2
     assert "no plugin of that name is loaded" in result.stderr
-
 
 def test_port_in_use_exits_1_saying_so():
     with socket.socket() as busy:
@@ -75,7 +67,6 @@ def test_port_in_use_exits_1_saying_so():
         result = run(f"--web.listen-address=127.0.0.1:{port}")
     assert result.returncode == 1
     assert f"listen address 127.0.0.1:{port} is already in use" in result.stderr
-
 
 def test_serves_the_five_core_families_without_series(start_exporter):
     exporter = start_exporter()
@@ -88,7 +79,6 @@ def test_serves_the_five_core_families_without_series(start_exporter):
         assert f"# TYPE {name} {kind}\n" in text
     assert sample_value(text, "cfn_exporter_build_info", {"version": "0.1.0"}) == 1
     assert promtool_problems(text) == []
-
 
 def test_metrics_alias_health_home_and_errors(start_exporter):
     exporter = start_exporter("--web.telemetry-path=/custom")
@@ -106,13 +96,11 @@ def test_metrics_alias_health_home_and_errors(start_exporter):
     assert sample_value(text, "cfn_http_requests_total", {"handler": "other", "code": "404"}) == 1
     assert sample_value(text, "cfn_http_requests_total", {"handler": "metrics", "code": "405"}) == 1
 
-
 def test_head_sends_headers_only(start_exporter):
     exporter = start_exporter()
     status, headers, body = exporter.get(method="HEAD")
     assert status == 200 and body == b""
     assert headers["Content-Type"].startswith("text/plain; version=0.0.4")
-
 
 def test_gzip_when_accepted_identity_otherwise(start_exporter):
     exporter = start_exporter()
@@ -121,7 +109,6 @@ def test_gzip_when_accepted_identity_otherwise(start_exporter):
     assert b"# TYPE blocking_coordinators_total gauge" in gzip.decompress(body)
     _, headers, body = exporter.get(headers={"Accept-Encoding": "gzip;q=0, identity"})
     assert "Content-Encoding" not in headers and body.startswith(b"# HELP")
-
 
 def test_openmetrics_when_prometheus_asks_for_it(start_exporter):
     from prometheus_client.openmetrics.parser import text_string_to_metric_families
@@ -135,7 +122,6 @@ def test_openmetrics_when_prometheus_asks_for_it(start_exporter):
     names = {family.name for family in text_string_to_metric_families(text)}
     assert {"timeout_events", "heartbeat_failures", "blocking_duration_seconds"} <= names
 
-
 def test_json_logs_are_one_object_per_line(start_exporter):
     exporter = start_exporter("--log.format=json")
     lines = [json.loads(line) for line in exporter.log().splitlines() if line.strip()]
@@ -143,14 +129,12 @@ def test_json_logs_are_one_object_per_line(start_exporter):
     assert listening and listening[0]["level"] == "info"
     assert listening[0]["address"] == exporter.address
 
-
 def test_sigterm_and_sigint_stop_cleanly(start_exporter):
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         exporter = start_exporter()
         exporter.process.send_signal(stop_signal)
         assert exporter.process.wait(timeout=10) == 0
         assert "msg=stopping" in exporter.log()
-
 
 def test_redis_end_to_end(redis_server, start_exporter):
     """The whole path: coordinators in Redis, exact values, promtool, Redis down and back."""
