@@ -24,7 +24,7 @@ public final class MetricDescriptor: Sendable {
         self.labelNames = labelNames
         self.buckets = type == .histogram ? try Validation.normalizedBuckets(buckets, metric: name) : []
         self.textBounds = (self.buckets + [.infinity]).map { bound in
-            var buffer = ByteBuffer()
+            let buffer = ByteBuffer()
             buffer.appendValue(bound)
             return buffer.bytes
         }

@@ -15,7 +15,8 @@ public enum ExpositionFormat: Sendable {
 
 /// Writes families into one growing byte buffer.
 public struct ExpositionWriter {
-    private var buffer = ByteBuffer(capacity: 64 * 1024)
+    // A struct over a buffer class: copies share the buffer, so keep one writer per rendering.
+    private let buffer = ByteBuffer(capacity: 64 * 1024)
     private let format: ExpositionFormat
 
     public init(format: ExpositionFormat) {
@@ -45,19 +46,20 @@ public struct ExpositionWriter {
         buffer.append("\n# TYPE ")
         buffer.append(baseName)
         buffer.append(byte: 0x20)
-        buffer.append(descriptor.type.rawValue)
+        buffer.append(string: descriptor.type.rawValue)
         buffer.append(byte: 0x0A)
 
         let series = family.sortedSeries()
         switch descriptor.type {
         case .counter:
             let name = Array(sampleName.utf8)
-            for case let counter as Counter in series {
+            // The family's type fixes its series' class, so the casts below cannot fail.
+            for counter in series.lazy.map({ unsafeDowncast($0, to: Counter.self) }) {
                 writeSample(name, counter.renderedLabels, counter.value)
                 if isOpenMetrics { writeSample(createdName, counter.renderedLabels, counter.created) }
             }
         case .gauge:
-            for case let gauge as Gauge in series {
+            for gauge in series.lazy.map({ unsafeDowncast($0, to: Gauge.self) }) {
                 writeSample(baseName, gauge.renderedLabels, gauge.value)
             }
         case .histogram:
@@ -65,7 +67,7 @@ public struct ExpositionWriter {
             let sumName = baseName + Array("_sum".utf8)
             let countName = baseName + Array("_count".utf8)
             let bounds = isOpenMetrics ? descriptor.openMetricsBounds : descriptor.textBounds
-            for case let histogram as Histogram in series {
+            for histogram in series.lazy.map({ unsafeDowncast($0, to: Histogram.self) }) {
                 let snapshot = histogram.snapshot()
                 var cumulative: UInt64 = 0
                 for (index, count) in snapshot.buckets.enumerated() {
@@ -84,6 +86,13 @@ public struct ExpositionWriter {
     public mutating func finish() -> [UInt8] {
         if format == .openMetrics { buffer.append("# EOF\n") }
         return buffer.bytes
+    }
+
+    /// Like ``finish()``, but hands over the malloc'ed, NUL-terminated memory itself (the caller
+    /// frees it with `free`); nil when memory runs out.
+    public mutating func finishIntoMemory() -> (pointer: UnsafeMutablePointer<UInt8>, count: Int)? {
+        if format == .openMetrics { buffer.append("# EOF\n") }
+        return buffer.takeMemory()
     }
 
     private mutating func writeSample(_ name: [UInt8], _ labels: ArraySlice<UInt8>, _ value: Double) {

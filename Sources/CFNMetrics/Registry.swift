@@ -68,6 +68,16 @@ public final class Registry: @unchecked Sendable {
         }
         return writer.finish()
     }
+
+    /// Renders into malloc'ed, NUL-terminated memory that the caller frees with `free`, without
+    /// the copy that ``render(_:)`` makes; nil when memory runs out.
+    public func renderIntoMemory(_ format: ExpositionFormat) -> (pointer: UnsafeMutablePointer<UInt8>, count: Int)? {
+        var writer = ExpositionWriter(format: format)
+        for family in sortedFamilies() {
+            writer.write(family)
+        }
+        return writer.finishIntoMemory()
+    }
 }
 
 struct FamilyIndex {

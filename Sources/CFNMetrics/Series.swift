@@ -24,17 +24,17 @@ public class Series: @unchecked Sendable {
     init(descriptor: MetricDescriptor, labelValues: [String]) {
         self.descriptor = descriptor
         self.metricType = descriptor.type
-        var buffer = ByteBuffer()
+        let buffer = ByteBuffer()
         for (index, name) in descriptor.labelNames.enumerated() {
             if index > 0 { buffer.append(byte: 0x2C) }
-            buffer.append(name)
+            buffer.append(string: name)
             buffer.append("=\"")
             buffer.appendEscapedLabelValue(labelValues[index])
             buffer.append(byte: 0x22)
         }
-        keyStart = buffer.bytes.count
+        keyStart = buffer.count
         for value in labelValues {
-            buffer.append(value)
+            buffer.append(string: value)
             buffer.append(byte: 0xFF)
         }
         bytes = buffer.bytes

@@ -74,16 +74,11 @@ public func cfn_registry_render(
     case 1: expositionFormat = .openMetrics
     default: return fail(.invalidArgument, "format \(format) is not a cfn_format (0 text, 1 OpenMetrics)")
     }
-    let bytes = Handle.object(registry, as: Registry.self).render(expositionFormat)
-    guard let buffer = malloc(bytes.count + 1)?.assumingMemoryBound(to: CChar.self) else {
-        return fail(.noMemory, "cannot allocate \(bytes.count + 1) bytes for the rendering")
+    guard let (memory, length) = Handle.object(registry, as: Registry.self).renderIntoMemory(expositionFormat) else {
+        return fail(.noMemory, "out of memory while rendering")
     }
-    bytes.withUnsafeBytes { raw in
-        if let base = raw.baseAddress { memcpy(buffer, base, raw.count) }
-    }
-    buffer[bytes.count] = 0
-    out.pointee = buffer
-    outLength?.pointee = bytes.count
+    out.pointee = UnsafeMutableRawPointer(memory).assumingMemoryBound(to: CChar.self)
+    outLength?.pointee = length
     return Status.ok.rawValue
 }
 
