@@ -9,12 +9,18 @@ struct SeriesTable {
     func find<Key: LabelKey>(hash: UInt64, key: Key) -> Series? {
         guard !slots.isEmpty else { return nil }
         let mask = slots.count - 1
-        var index = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let stored = hashes[index]
-            if stored == 0 { return nil }
-            if stored == hash, let series = slots[index], series.withKey({ key.matches($0) }) { return series }
-            index = (index + 1) & mask
+        return hashes.withUnsafeBufferPointer { hashes in
+            slots.withUnsafeBufferPointer { slots in
+                var index = Int(truncatingIfNeeded: hash) & mask
+                while true {
+                    let stored = hashes[index]
+                    if stored == 0 { return nil }
+                    if stored == hash, let series = slots[index], series.withKey({ key.matches($0) }) {
+                        return series
+                    }
+                    index = (index &+ 1) & mask
+                }
+            }
         }
     }
 
