@@ -102,16 +102,27 @@ struct FamilyIndex {
         return result
     }
 
-    /// Refuses a name whose samples would collide with another family's (`x_count` beside histogram `x`).
+    /// Refuses a family whose sample or family names, in either format, would collide with another
+    /// family's: `x_count` beside histogram `x`, gauge `x` beside counter `x_total` (both are family
+    /// `x` in OpenMetrics), `x_created` beside counter `x`.
     func checkNoClash(_ name: String, type: MetricType) throws(MetricsError) {
-        for (other, family) in byName {
-            if family.descriptor.type == .histogram,
-               ["_bucket", "_sum", "_count", "_created"].contains(where: { other + $0 == name }) {
-                throw MetricsError(.conflict, "metric \(name) would clash with the samples of histogram \(other)")
-            }
-            if type == .histogram, ["_bucket", "_sum", "_count", "_created"].contains(where: { name + $0 == other }) {
-                throw MetricsError(.conflict, "histogram \(name) would clash with metric \(other)")
-            }
+        let claimed = FamilyIndex.names(name, type)
+        for (other, family) in byName
+        where !claimed.isDisjoint(with: FamilyIndex.names(other, family.descriptor.type)) {
+            throw MetricsError(
+                .conflict, "metric \(name) would clash with the samples of \(family.descriptor.type.rawValue) \(other)")
+        }
+    }
+
+    private static func names(_ name: String, _ type: MetricType) -> Set<String> {
+        switch type {
+        case .gauge:
+            return [name]
+        case .counter:
+            let base = name.hasSuffix("_total") ? String(name.dropLast(6)) : name
+            return [name, base, base + "_total", base + "_created"]
+        case .histogram:
+            return [name, name + "_bucket", name + "_sum", name + "_count", name + "_created"]
         }
     }
 }

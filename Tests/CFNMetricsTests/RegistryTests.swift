@@ -123,6 +123,24 @@ import Testing
         #expect(throws: MetricsError.self) { try registry.unregister("g") }
     }
 
+    @Test func refusesNamesWhoseSamplesWouldClash() throws {
+        let registry = Registry()
+        _ = try registry.histogram("wait_seconds", help: "h", buckets: [1])
+        _ = try registry.counter("jobs_total", help: "h")
+        let clashes: [(String, MetricType)] = [
+            ("wait_seconds_count", .gauge), ("wait_seconds_bucket", .counter), ("jobs", .gauge),
+            ("jobs_created", .gauge), ("jobs", .counter),
+        ]
+        for (name, type) in clashes {
+            let error = #expect(throws: MetricsError.self, "\(name)") {
+                try registry.register(name: name, help: "h", type: type, labelNames: [], buckets: [])
+            }
+            #expect(error?.kind == .conflict)
+            #expect(error?.message.hasPrefix("metric \(name) would clash") == true, "\(error?.message ?? "")")
+        }
+        #expect(throws: Never.self) { try registry.gauge("jobs_total_ratio", help: "h") }
+    }
+
     @Test func coreMetricsRegisterTwiceWithoutError() throws {
         let registry = Registry()
         try CoreMetrics.register(in: registry)
