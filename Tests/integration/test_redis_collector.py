@@ -1,0 +1,488 @@
+"""The Redis collector plugin, through the real exporter against real redis-server processes."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+
+from conftest import BUILD_DIR, sample_value, samples, wait_for
+
+UP = {"collector": "redis"}
+
+def coordinator(swarm=None, coord="c", phase=None, status=None, start=None):
+    """A coordinator value as coordinators write it; None leaves the field out."""
+    fields = {"swarmId": swarm, "coordinatorId": coord, "status": status, "startTime": start,
+              "iteration": 1, "phase": phase}
+    return json.dumps({k: v for k, v in fields.items() if v is not None})
+
+def heartbeat(coord, age_seconds):
+    last = int((time.time() - age_seconds) * 1000)
+    return json.dumps({"coordinatorId": coord, "lastHeartbeat": last, "iteration": 1})
+
+def labels(swarm, phase, status):
+    return frozenset({"swarm_id": swarm, "phase": phase, "status": status}.items())
+
+def start_plugin(start_exporter, url, *options):
+    return start_exporter("--plugin=redis", f"--plugin.redis.url={url}", *options)
+
+def run_exporter(*args, env=None):
+    """Runs cfn-exporter expecting it to stop on its own (bad flags end it at once)."""
+    full_env = {k: v for k, v in os.environ.items() if k != "CFN_REDIS_URL"}
+    full_env.update(env or {})
+    return subprocess.run(
+        [str(BUILD_DIR / "cfn-exporter"), "--web.listen-address=127.0.0.1:0", *args],
+        capture_output=True, text=True, timeout=30, env=full_env)
+
+def log_has(exporter, text):
+    return wait_for(lambda: text in exporter.log(), timeout=5, what=f"{text!r} in the log")
+
+@pytest.fixture
+def extra_redis(tmp_path):
+    """Starts a redis-server with extra arguments; returns a redis-cli runner for it."""
+    processes = []
+
+    def start(*server_args, cli_args=()):
+        process = subprocess.Popen(
+            [shutil.which("redis-server"), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+             "no", "--dir", str(tmp_path), *server_args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        processes.append(process)
+
+        def cli(*command):
+            return subprocess.run(
+                ["redis-cli", "--no-auth-warning", *cli_args, *command], capture_output=True,
+                text=True, timeout=30, check=True).stdout.strip()
+
+        def ping():
+            try:
+                return cli("PING") == "PONG"
+            except (OSError, subprocess.SubprocessError):
+                return False
+
+        wait_for(ping, what="the extra redis-server")
+        return cli
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=10)
+
+def test_coordinators_with_the_same_labels_add_up(redis_server, start_exporter):
+    redis_server.mset({
+        "swarm:s1:blocking:c1": coordinator("s1", "c1", "waiting", "active"),
+        "swarm:s1:blocking:c2": coordinator("s1", "c2", "waiting", "active"),
+        "swarm:s1:blocking:c3": coordinator("s1", "c3", "waiting", "completed"),
+        "swarm:s2:blocking:c4": coordinator("s2", "c4", "signal", "active"),
+        "unrelated:key": coordinator("s9", "c9", "waiting", "active"),
+    })
+    exporter = start_plugin(start_exporter, redis_server.url)
+    body = exporter.scrape()
+    assert samples(body, "blocking_coordinators_total") == {
+        labels("s1", "waiting", "active"): 2,
+        labels("s1", "waiting", "completed"): 1,
+        labels("s2", "signal", "active"): 1,
+    }
+    assert sample_value(body, "cfn_collector_up", UP) == 1
+
+def test_missing_fields_read_as_unknown_and_active(redis_server, start_exporter):
+    redis_server.mset({
+        "swarm:s1:blocking:c1": "{}",
+        # The contract reads a missing swarmId as unknown, even though the key names a swarm.
+        "swarm:s1:blocking:c2": json.dumps({"coordinatorId": "c2"}),
+        "swarm:s1:blocking:c3": json.dumps({"swarmId": "s1", "coordinatorId": "c3"}),
+    })
+    body = start_plugin(start_exporter, redis_server.url).scrape()
+    assert samples(body, "blocking_coordinators_total") == {
+        labels("unknown", "unknown", "active"): 2,
+        labels("s1", "unknown", "active"): 1,
+    }
+
+def test_values_that_are_not_json_objects_are_skipped_counted_and_logged(redis_server,
+                                                                         start_exporter):
+    redis_server.mset({
+        "swarm:s1:blocking:good": coordinator("s1", "good", "p", "active"),
+        "swarm:s1:blocking:garbage": "not json at all",
+        "swarm:s1:blocking:array": "[1, 2, 3]",
+    })
+    exporter = start_plugin(start_exporter, redis_server.url)
+    body = exporter.scrape()
+    assert samples(body, "blocking_coordinators_total") == {labels("s1", "p", "active"): 1}
+    assert samples(body, "cfn_redis_parse_errors_total") == {
+        frozenset({"key_type": "coordinator"}.items()): 2,
+        frozenset({"key_type": "heartbeat"}.items()): 0,
+        frozenset({"key_type": "timeout_counter"}.items()): 0,
+    }
+    assert sample_value(body, "cfn_collector_up", UP) == 1
+    log_has(exporter, "key=swarm:s1:blocking:array")
+    warnings = [line for line in exporter.log().splitlines()
+                if 'msg="skipping value that is not a JSON object"' in line]
+    assert len(warnings) == 2, warnings
+    assert all("level=warn" in line for line in warnings), warnings
+    assert any("key=swarm:s1:blocking:garbage" in line for line in warnings), warnings
+
+def test_a_series_disappears_once_its_key_is_deleted(redis_server, start_exporter):
+    redis_server.mset({
+        "swarm:s1:blocking:c1": coordinator("s1", "c1", "p", "active"),
+        "swarm:s2:blocking:c2": coordinator("s2", "c2", "p", "active", start=1_000),
+    })
+    exporter = start_plugin(start_exporter, redis_server.url)
+    body = exporter.scrape()
+    assert set(samples(body, "blocking_coordinators_total")) == {
+        labels("s1", "p", "active"), labels("s2", "p", "active")}
+    assert sample_value(body, "blocking_oldest_coordinator_age_seconds", {"swarm_id": "s2"})
+    redis_server.cli("DEL", "swarm:s2:blocking:c2")
+    body = exporter.scrape()
+    assert samples(body, "blocking_coordinators_total") == {labels("s1", "p", "active"): 1}
+    assert samples(body, "blocking_oldest_coordinator_age_seconds") == {}
+
+@pytest.mark.parametrize("options", [(), ("--plugin.redis.scan_count=7",)],
+                         ids=["default_scan_count", "scan_count_7"])
+def test_thousands_of_keys_are_counted_exactly(redis_server, start_exporter, options):
+    swarms, phases, per_group = 4, 3, 140  # 1,680 coordinators
+    values, expected = {}, {}
+    for s in range(swarms):
+        for p in range(phases):
+            status = "active" if p < 2 else "waiting"
+            expected[labels(f"swarm-{s}", f"phase-{p}", status)] = per_group
+            for n in range(per_group):
+                coord = f"c-{s}-{p}-{n}"
+                values[f"swarm:swarm-{s}:blocking:{coord}"] = coordinator(
+                    f"swarm-{s}", coord, f"phase-{p}", status)
+                values[f"blocking:heartbeat:{coord}"] = heartbeat(coord, 0)
+    for n in range(300):  # keys the pattern must leave out
+        values[f"other:{n}"] = coordinator("decoy", f"d{n}", "p", "active")
+    redis_server.mset(values)
+    exporter = start_plugin(start_exporter, redis_server.url, *options)
+    body = exporter.scrape()
+    assert samples(body, "blocking_coordinators_total") == expected
+    assert samples(body, "heartbeat_failures_total") == {}
+    assert sample_value(body, "cfn_collector_up", UP) == 1
+
+def test_oldest_age_per_swarm_leaves_out_finished_coordinators(redis_server, start_exporter):
+    now_ms = int(time.time() * 1000)
+    minute = 60_000
+    redis_server.mset({
+        "swarm:s1:blocking:old": coordinator("s1", "old", "p", "active", now_ms - 40 * minute),
+        "swarm:s1:blocking:new": coordinator("s1", "new", "p", "active", now_ms - 10 * minute),
+        "swarm:s1:blocking:done": coordinator("s1", "done", "p", "completed",
+                                              now_ms - 120 * minute),
+        "swarm:s1:blocking:untimed": coordinator("s1", "untimed", "p", "active"),
+        "swarm:s2:blocking:late": coordinator("s2", "late", "p", "timeout", now_ms - 90 * minute),
+        "swarm:s2:blocking:failed": coordinator("s2", "failed", "p", "error", now_ms - minute),
+        "swarm:s3:blocking:fresh": coordinator("s3", "fresh", "p", "waiting", now_ms - 5_000),
+    })
+    body = start_plugin(start_exporter, redis_server.url).scrape()
+    ages = samples(body, "blocking_oldest_coordinator_age_seconds")
+    assert set(ages) == {frozenset({"swarm_id": "s1"}.items()),
+                         frozenset({"swarm_id": "s3"}.items())}
+    assert 2400 <= ages[frozenset({"swarm_id": "s1"}.items())] < 2500
+    assert 5 <= ages[frozenset({"swarm_id": "s3"}.items())] < 100
+
+def test_heartbeat_failures_count_once_per_episode(redis_server, start_exporter):
+    redis_server.mset({
+        "swarm:s1:blocking:quiet": coordinator("s1", "quiet", "p", "active"),
+        "swarm:s1:blocking:absent": coordinator("s1", "absent", "p", "active"),
+        "swarm:s1:blocking:lively": coordinator("s1", "lively", "p", "active"),
+        "blocking:heartbeat:quiet": heartbeat("quiet", 60),
+        "blocking:heartbeat:lively": heartbeat("lively", 1),
+        "blocking:heartbeat:orphan": heartbeat("orphan", 600),  # no coordinator: not read
+    })
+    exporter = start_plugin(start_exporter, redis_server.url,
+                            "--plugin.redis.heartbeat_timeout=30s")
+
+    def failures():
+        found = samples(exporter.scrape(), "heartbeat_failures_total")
+        return {(dict(k)["coordinator_id"], dict(k)["failure_type"]): v for k, v in found.items()}
+
+    first = {("quiet", "stale"): 1, ("absent", "missing"): 1}
+    assert failures() == first
+    assert failures() == first  # the same episodes: not counted again
+
+    # A fresh heartbeat ends the episodes; going quiet again starts new ones.
+    redis_server.mset({"blocking:heartbeat:quiet": heartbeat("quiet", 0),
+                       "blocking:heartbeat:absent": heartbeat("absent", 0)})
+    assert failures() == first
+    redis_server.mset({"blocking:heartbeat:quiet": heartbeat("quiet", 45)})
+    redis_server.cli("DEL", "blocking:heartbeat:absent")
+    second = {("quiet", "stale"): 2, ("absent", "missing"): 2}
+    assert failures() == second
+    assert failures() == second
+
+def test_json_is_read_strictly_and_completely(redis_server, start_exporter):
+    redis_server.mset({
+        # Escapes, non-ASCII text, nesting, odd spacing and a repeated member (the last wins).
+        "swarm:s:blocking:escaped": '{"swarmId":"sw\\u00e9\\ud83d\\ude00\\"q\\\\","phase":'
+                                    '"a\\/b","status":"x"}',
+        "swarm:s:blocking:utf8": '{"swarmId":"\u00e9t\u00e9","phase":"p","status":"x"}',
+        "swarm:s:blocking:nested": ' {\n "extra": [1, {"a": [true, false, null]}, -2.5e3],'
+                                   '\t"swarmId" : "n", "phase": "p", "status": "x"} ',
+        "swarm:s:blocking:twice": '{"swarmId":"first","swarmId":"second","phase":"p","status":"x"}',
+        "swarm:s:blocking:typed": '{"swarmId":7,"phase":null,"status":""}',
+        # Not JSON objects, each for another reason.
+        "swarm:s:blocking:truncated": '{"swarmId":"s"',
+        "swarm:s:blocking:trailing": '{"swarmId":"s"} x',
+        "swarm:s:blocking:two": '{} {}',
+        "swarm:s:blocking:single": "{'swarmId':'s'}",
+        "swarm:s:blocking:comma": '{"swarmId":"s",}',
+        "swarm:s:blocking:lone": '{"swarmId":"\\udc00"}',
+        "swarm:s:blocking:nul": '{"swarmId":"a\\u0000b"}',
+        "swarm:s:blocking:number": '{"startTime":01}',
+        "swarm:s:blocking:string": '"just a string"',
+        "swarm:s:blocking:empty": "",
+    })
+    body = start_plugin(start_exporter, redis_server.url).scrape()
+    assert samples(body, "blocking_coordinators_total") == {
+        labels('sw\u00e9\U0001F600"q\\', "a/b", "x"): 1,
+        labels("\u00e9t\u00e9", "p", "x"): 1,
+        labels("n", "p", "x"): 1,
+        labels("second", "p", "x"): 1,
+        labels("unknown", "unknown", "active"): 1,
+    }
+    assert sample_value(body, "cfn_redis_parse_errors_total", {"key_type": "coordinator"}) == 10
+
+def test_heartbeat_values_that_are_not_json_objects_are_counted(redis_server, start_exporter):
+    redis_server.mset({
+        "swarm:s1:blocking:c1": coordinator("s1", "c1", "p", "active"),
+        "blocking:heartbeat:c1": "42",
+    })
+    exporter = start_plugin(start_exporter, redis_server.url)
+    body = exporter.scrape()
+    assert sample_value(body, "cfn_redis_parse_errors_total", {"key_type": "heartbeat"}) == 1
+    assert samples(body, "heartbeat_failures_total") == {}
+    log_has(exporter, "key=blocking:heartbeat:c1")
+
+def test_timeout_counter_mirrors_redis(redis_server, start_exporter):
+    name = "cfn_redis_timeout_events_total"
+    exporter = start_plugin(start_exporter, redis_server.url)
+    assert sample_value(exporter.scrape(), name) is None  # no key yet: no sample
+
+    for stored, shown in [("5", 5), ("9", 9), ("9", 9), ("3", 3), ("12", 12)]:
+        redis_server.cli("SET", "metrics:timeout_events_total", stored)
+        assert sample_value(exporter.scrape(), name) == shown, f"after SET {stored}"
+
+    redis_server.cli("SET", "metrics:timeout_events_total", "twelve")
+    body = exporter.scrape()
+    assert sample_value(body, name) == 12
+    assert sample_value(body, "cfn_redis_parse_errors_total", {"key_type": "timeout_counter"}) == 1
+    assert sample_value(body, "cfn_collector_up", UP) == 1
+    log_has(exporter, "key=metrics:timeout_events_total")
+
+    redis_server.cli("DEL", "metrics:timeout_events_total")
+    assert sample_value(exporter.scrape(), name) == 12  # a missing key changes nothing
+
+def test_redis_down_then_back(redis_server, start_exporter):
+    redis_server.mset({"swarm:s1:blocking:c1": coordinator("s1", "c1", "p", "active")})
+    exporter = start_plugin(start_exporter, redis_server.url)
+    assert sample_value(exporter.scrape(), "cfn_collector_up", UP) == 1
+
+    redis_server.stop()
+    status, _, raw = exporter.get()
+    body = raw.decode()
+    assert status == 200
+    assert sample_value(body, "cfn_collector_up", UP) == 0
+    assert samples(body, "blocking_coordinators_total") == {}  # no stale values
+    log_has(exporter, "Redis connection failed:")
+
+    redis_server.start()
+    redis_server.mset({"swarm:s2:blocking:c2": coordinator("s2", "c2", "q", "waiting")})
+
+    def recovered():
+        text = exporter.scrape()
+        return sample_value(text, "cfn_collector_up", UP) == 1 and text
+
+    body = wait_for(recovered, timeout=10, interval=0.2, what="the collector to recover")
+    assert samples(body, "blocking_coordinators_total") == {labels("s2", "q", "waiting"): 1}
+
+def test_redis_restarted_between_scrapes_is_read_at_once(redis_server, start_exporter):
+    redis_server.mset({"swarm:s1:blocking:c1": coordinator("s1", "c1", "p", "active")})
+    exporter = start_plugin(start_exporter, redis_server.url)
+    assert sample_value(exporter.scrape(), "cfn_collector_up", UP) == 1
+    redis_server.stop()
+    redis_server.start()
+    redis_server.mset({"swarm:s1:blocking:c1": coordinator("s1", "c1", "p", "active")})
+    # The kept connection is closed by now; the collector reconnects within the same scrape.
+    body = exporter.scrape()
+    assert sample_value(body, "cfn_collector_up", UP) == 1
+    assert samples(body, "blocking_coordinators_total") == {labels("s1", "p", "active"): 1}
+
+@pytest.fixture
+def silent_server():
+    """A loopback port that accepts connections (the kernel does) but never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+
+def test_a_server_that_never_answers_fails_within_the_deadline(silent_server, start_exporter):
+    exporter = start_plugin(start_exporter, silent_server, "--collector.timeout=1s",
+                            "--plugin.redis.command_timeout=30s")
+    started = time.monotonic()
+    status, _, raw = exporter.get()
+    elapsed = time.monotonic() - started
+    assert status == 200
+    assert sample_value(raw.decode(), "cfn_collector_up", UP) == 0
+    assert elapsed < 2.5, f"scrape took {elapsed:.2f}s with a 1s deadline"
+    log_has(exporter, "Redis connection failed: timeout after 1000 ms")
+
+def test_command_timeout_bounds_each_reply(silent_server, start_exporter):
+    exporter = start_plugin(start_exporter, silent_server, "--plugin.redis.command_timeout=300ms")
+    started = time.monotonic()
+    body = exporter.scrape()
+    elapsed = time.monotonic() - started
+    assert sample_value(body, "cfn_collector_up", UP) == 0
+    assert 0.25 <= elapsed < 2, f"scrape took {elapsed:.2f}s with a 300ms command timeout"
+    log_has(exporter, "Redis connection failed: no reply within command_timeout (300 ms)")
+
+class EndlessScanServer:
+    """Speaks just enough of the Redis protocol: GET finds nothing, and SCAN always answers
+    cursor 1 with no keys, so a scan never ends."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.url = f"redis://127.0.0.1:{self.listener.getsockname()[1]}/0"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    @staticmethod
+    def _take_command(buffer):
+        """One command (a RESP array of bulk strings) off the front of buffer, or None."""
+        lines = buffer.split(b"\r\n")
+        if len(lines) < 2 or not lines[0].startswith(b"*"):
+            return None, buffer
+        count = int(lines[0][1:])
+        if len(lines) < 2 + 2 * count:
+            return None, buffer
+        words = [lines[2 + 2 * i] for i in range(count)]
+        return words, b"\r\n".join(lines[1 + 2 * count:])
+
+    def _serve(self, client):
+        buffer = b""
+        with client:
+            while data := client.recv(65536):
+                buffer += data
+                while True:
+                    command, buffer = self._take_command(buffer)
+                    if command is None:
+                        break
+                    name = command[0].upper()
+                    client.sendall(b"$-1\r\n" if name == b"GET" else
+                                   b"*2\r\n$1\r\n1\r\n*0\r\n" if name == b"SCAN" else b"+OK\r\n")
+
+    def close(self):
+        self.listener.close()
+
+def test_a_scan_that_never_ends_fails_within_the_deadline(start_exporter):
+    server = EndlessScanServer()
+    try:
+        exporter = start_plugin(start_exporter, server.url, "--collector.timeout=700ms")
+        started = time.monotonic()
+        body = exporter.scrape()
+        elapsed = time.monotonic() - started
+        assert sample_value(body, "cfn_collector_up", UP) == 0
+        assert elapsed < 2, f"scrape took {elapsed:.2f}s with a 700ms deadline"
+        log_has(exporter, "Redis connection failed: timeout after 700 ms")
+    finally:
+        server.close()
+
+def test_backoff_fails_fast_and_names_the_wait(start_exporter):
+    with socket.socket() as probe:  # a port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    exporter = start_plugin(start_exporter, f"redis://127.0.0.1:{port}/0")
+    for _ in range(3):
+        assert sample_value(exporter.scrape(), "cfn_collector_up", UP) == 0
+    log_has(exporter, "Redis connection failed: Connection refused")
+    # Scrapes a few milliseconds apart fall inside the first 50 ms of back-off.
+    log_has(exporter, "Redis connection failed: Connection refused (retrying in ")
+
+def test_unix_socket_urls(extra_redis, start_exporter):
+    folder = tempfile.mkdtemp(prefix="cfn-redis-", dir="/tmp")  # socket paths must be short
+    path = os.path.join(folder, "redis.sock")
+    try:
+        cli = extra_redis("--port", "0", "--unixsocket", path, cli_args=("-s", path))
+        cli("SET", "swarm:s1:blocking:c1", coordinator("s1", "c1", "p", "active"))
+        for url in (f"unix://{path}", path):
+            body = start_plugin(start_exporter, url).scrape()
+            assert samples(body, "blocking_coordinators_total") == {
+                labels("s1", "p", "active"): 1}, url
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+PASSWORD = "s3cr:t@pw"
+
+@pytest.fixture
+def protected_redis(extra_redis):
+    """A redis-server with a password, holding one coordinator in db 2 and another in db 0."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cli = extra_redis("--port", str(port), "--requirepass", PASSWORD,
+                      cli_args=("-p", str(port), "-a", PASSWORD))
+    cli("-n", "2", "SET", "swarm:s2:blocking:c2", coordinator("s2", "c2", "p", "active"))
+    cli("SET", "swarm:s0:blocking:c0", coordinator("s0", "c0", "p", "active"))
+    return port
+
+@pytest.mark.parametrize("userinfo", [":s3cr%3At%40pw", "default:s3cr%3At%40pw", ":s3cr:t@pw"],
+                         ids=["password", "user_and_password", "unencoded_password"])
+def test_password_and_database(protected_redis, start_exporter, userinfo):
+    exporter = start_plugin(start_exporter, f"redis://{userinfo}@127.0.0.1:{protected_redis}/2")
+    body = exporter.scrape()
+    assert sample_value(body, "cfn_collector_up", UP) == 1
+    assert samples(body, "blocking_coordinators_total") == {labels("s2", "p", "active"): 1}
+    assert "s3cr" not in exporter.log()
+
+def test_wrong_password_fails_without_logging_it(protected_redis, start_exporter):
+    exporter = start_plugin(start_exporter, f"redis://:wrong-pw@127.0.0.1:{protected_redis}/0")
+    assert sample_value(exporter.scrape(), "cfn_collector_up", UP) == 0
+    log_has(exporter, "Redis connection failed: AUTH failed:")
+    assert "wrong-pw" not in exporter.log()
+
+def test_url_from_the_environment(redis_server, start_exporter):
+    redis_server.mset({"swarm:s1:blocking:c1": coordinator("s1", "c1", "p", "active")})
+    exporter = start_exporter("--plugin=redis", env={"CFN_REDIS_URL": redis_server.url})
+    body = exporter.scrape()
+    assert samples(body, "blocking_coordinators_total") == {labels("s1", "p", "active"): 1}
+
+@pytest.mark.parametrize("option, named", [
+    ("--plugin.redis.scan_count=0", 'option "scan_count": "0"'),
+    ("--plugin.redis.scan_count=ten", 'option "scan_count": "ten"'),
+    ("--plugin.redis.bogus=1", 'unknown option "bogus"'),
+    ("--plugin.redis.url=http://x", 'option "url": "http://x"'),
+    ("--plugin.redis.url=redis://127.0.0.1:99999/0", 'option "url"'),
+    ("--plugin.redis.url=redis://127.0.0.1:6379/zero", 'option "url"'),
+    ("--plugin.redis.connect_timeout=fast", 'option "connect_timeout": "fast"'),
+    ("--plugin.redis.command_timeout=0s", 'option "command_timeout": "0s"'),
+    ("--plugin.redis.heartbeat_timeout=30", 'option "heartbeat_timeout": "30"'),
+])
+def test_bad_options_stop_the_exporter_with_status_2(option, named):
+    result = run_exporter("--plugin=redis", option)
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert named in output, output
+
+def test_a_bad_url_is_reported_without_its_password():
+    result = run_exporter("--plugin=redis", "--plugin.redis.url=redis://:hunter2@host:0/0")
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "redis://:***@host:0/0" in output, output
+    assert "hunter2" not in output, output
+
+def test_a_bad_url_in_the_environment_is_named():
+    result = run_exporter("--plugin=redis", env={"CFN_REDIS_URL": "redis://:pw@:6379"})
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "CFN_REDIS_URL" in output and "***" in output and ":pw@" not in output, output

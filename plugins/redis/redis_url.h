@@ -1,0 +1,37 @@
+/*
+ * redis_url.h - where the collector connects: a redis:// URL or a unix socket.
+ *
+ * Accepted forms: redis://[[user]:password@]host[:port][/db] (port 6379 and
+ * db 0 by default; user and password may be percent-encoded), unix:///path and
+ * /path for a unix socket.
+ */
+#ifndef CFN_REDIS_URL_H
+#define CFN_REDIS_URL_H
+
+#include <stddef.h>
+
+#pragma GCC visibility push(hidden)
+
+typedef struct redis_target {
+    char *host;        /* TCP host, or NULL for a unix socket */
+    int port;
+    char *socket_path; /* unix socket path, or NULL for TCP */
+    char *user;        /* NULL: AUTH with the password alone */
+    char *password;    /* NULL: no AUTH */
+    int db;
+} redis_target;
+
+/* Fills *target from url. Returns 0, or -1 with what is wrong written into reason
+ * (never the password); the target is then left empty. */
+int redis_url_parse(const char *url, redis_target *target, char *reason, size_t reason_size);
+
+/* Frees the strings of a parsed target and empties it. */
+void redis_target_clear(redis_target *target);
+
+/* Copies url into out with its password (or its whole user part when that has no
+ * colon) replaced by "***", so it can appear in messages. */
+void redis_url_redact(const char *url, char *out, size_t out_size);
+
+#pragma GCC visibility pop
+
+#endif /* CFN_REDIS_URL_H */
