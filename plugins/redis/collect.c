@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "collector.h"
+#include "decimal.h"
 #include "plugin_log.h"
 
 #define TIMEOUT_COUNTER_KEY "metrics:timeout_events_total"
@@ -67,26 +68,10 @@ static void set_reply_error(const char *command, const redisReply *reply, char *
         snprintf(reason, reason_size, "unexpected reply type %d to %s", reply->type, command);
 }
 
-/* A decimal integer from 0 to INT64_MAX, the whole text. */
-static int parse_count(const char *text, size_t len, int64_t *out)
-{
-    int64_t value = 0;
-
-    if (len == 0)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        if (text[i] < '0' || text[i] > '9' || value > (INT64_MAX - (text[i] - '0')) / 10)
-            return -1;
-        value = value * 10 + (text[i] - '0');
-    }
-    *out = value;
-    return 0;
-}
-
 static int read_timeout_counter(redis_collector *c, const redisReply *reply, char *reason,
                                 size_t reason_size)
 {
-    int64_t value;
+    uint64_t value;
 
     if (reply->type == REDIS_REPLY_NIL)
         return 0;
@@ -95,12 +80,13 @@ static int read_timeout_counter(redis_collector *c, const redisReply *reply, cha
         set_reply_error("GET", reply, reason, reason_size);
         return -1;
     }
-    if (reply->type != REDIS_REPLY_STRING || parse_count(reply->str, reply->len, &value) != 0) {
+    if (reply->type != REDIS_REPLY_STRING ||
+        parse_decimal(reply->str, reply->len, INT64_MAX, &value) != 0) {
         skip_value(c, KEY_TIMEOUT_COUNTER, "skipping value that is not a non-negative integer",
                    TIMEOUT_COUNTER_KEY, LEN(TIMEOUT_COUNTER_KEY));
         return 0;
     }
-    if (metrics_mirror_timeout_events(&c->metrics, value) != CFN_OK)
+    if (metrics_mirror_timeout_events(&c->metrics, (int64_t)value) != CFN_OK)
         warn_about_key(c, "cannot update the timeout counter", TIMEOUT_COUNTER_KEY,
                        LEN(TIMEOUT_COUNTER_KEY), cfn_last_error());
     return 0;

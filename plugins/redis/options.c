@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "decimal.h"
+
 #define DEFAULT_URL "redis://127.0.0.1:6379/0"
 #define MAX_DURATION_MS 86400000u /* one day: anything longer is a typo */
 #define MAX_SCAN_COUNT 1000000u
@@ -33,18 +35,13 @@ static uint32_t parse_duration_ms(const char *text)
     static const struct { const char *suffix; uint64_t scale; } UNITS[] = {
         {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000},
     };
-    uint64_t value = 0;
-    const char *p = text;
+    size_t digits = strspn(text, "0123456789");
+    uint64_t value;
 
-    for (; *p >= '0' && *p <= '9'; p++) {
-        value = value * 10 + (uint64_t)(*p - '0');
-        if (value > MAX_DURATION_MS)
-            return 0;
-    }
-    if (p == text)
+    if (parse_decimal(text, digits, MAX_DURATION_MS, &value) != 0)
         return 0;
     for (size_t i = 0; i < sizeof(UNITS) / sizeof(UNITS[0]); i++) {
-        if (strcmp(p, UNITS[i].suffix) == 0) {
+        if (strcmp(text + digits, UNITS[i].suffix) == 0) {
             uint64_t ms = value * UNITS[i].scale;
             return ms <= MAX_DURATION_MS ? (uint32_t)ms : 0;
         }
@@ -55,18 +52,9 @@ static uint32_t parse_duration_ms(const char *text)
 /* A whole number from 1 to MAX_SCAN_COUNT, or 0. */
 static uint32_t parse_count(const char *text)
 {
-    uint64_t value = 0;
+    uint64_t value;
 
-    if (*text == '\0')
-        return 0;
-    for (const char *p = text; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return 0;
-        value = value * 10 + (uint64_t)(*p - '0');
-        if (value > MAX_SCAN_COUNT)
-            return 0;
-    }
-    return (uint32_t)value;
+    return parse_decimal(text, strlen(text), MAX_SCAN_COUNT, &value) == 0 ? (uint32_t)value : 0;
 }
 
 /* Parses url into out->target; source names where the URL came from. */

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "decimal.h"
+
 #define REDIS_SCHEME "redis://"
 #define UNIX_SCHEME "unix://"
 #define DEFAULT_PORT 6379
@@ -50,23 +52,6 @@ static char *decode_component(const char *text, size_t len, int *bad)
     }
     out[n] = '\0';
     return out;
-}
-
-/* Reads a decimal number of at most max from text[0..len); -1 when it is not one. */
-static long parse_number(const char *text, size_t len, long max)
-{
-    long value = 0;
-
-    if (len == 0)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        if (text[i] < '0' || text[i] > '9')
-            return -1;
-        value = value * 10 + (text[i] - '0');
-        if (value > max)
-            return -1;
-    }
-    return value;
 }
 
 static void set_reason(char *reason, size_t size, const char *text)
@@ -132,8 +117,9 @@ static int parse_hostport(const char *text, size_t len, redis_target *target, ch
     }
     target->port = DEFAULT_PORT;
     if (rest_len > 0) {
-        long port = rest[0] == ':' ? parse_number(rest + 1, rest_len - 1, 65535) : -1;
-        if (port <= 0) {
+        uint64_t port = 0;
+        if (rest[0] != ':' || parse_decimal(rest + 1, rest_len - 1, 65535, &port) != 0 ||
+            port == 0) {
             set_reason(reason, reason_size, "the port is not a number from 1 to 65535");
             return -1;
         }
@@ -165,8 +151,8 @@ static int parse_redis_url(const char *text, redis_target *target, char *reason,
         return -1;
     if (path[0] == '\0' || strcmp(path, "/") == 0)
         return 0;
-    long db = parse_number(path + 1, strlen(path + 1), 1000000);
-    if (db < 0) {
+    uint64_t db;
+    if (parse_decimal(path + 1, strlen(path + 1), 1000000, &db) != 0) {
         set_reason(reason, reason_size, "the database is not a number (/0, /1, ...)");
         return -1;
     }
