@@ -403,10 +403,10 @@ def test_backoff_fails_fast_and_names_the_wait(start_exporter):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     exporter = start_plugin(start_exporter, f"redis://127.0.0.1:{port}/0")
-    for _ in range(3):
+    for _ in range(6):
         assert sample_value(exporter.scrape(), "cfn_collector_up", UP) == 0
     log_has(exporter, "Redis connection failed: Connection refused")
-    # Scrapes a few milliseconds apart fall inside the first 50 ms of back-off.
+    # Back-to-back scrapes fall inside the back-off, which grows by 50 ms a failure.
     log_has(exporter, "Redis connection failed: Connection refused (retrying in ")
 
 def test_unix_socket_urls(extra_redis, start_exporter):
