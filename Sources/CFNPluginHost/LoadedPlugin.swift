@@ -17,6 +17,8 @@ final class LoadedPlugin: @unchecked Sendable {
     private var state: UnsafeMutableRawPointer?
     private let logContext: PluginLogContext
     private var host: cfn_plugin_host
+    /// The error of the last collection, nil after a success; read and written under the host's lock.
+    var lastError: String?
 
     /// Loads the shared object at `path` and checks its descriptor; does not call init yet.
     init(path: String, logger: Logger) throws(PluginError) {

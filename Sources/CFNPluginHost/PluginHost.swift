@@ -70,11 +70,18 @@ public final class PluginHost: @unchecked Sendable {
                 if let error {
                     try? up.gauge(plugin.name).set(0)
                     try? failures.counter(plugin.name).inc()
-                    logger.error("collector failed", ["plugin": plugin.name, "error": error])
+                    // A source that stays down fails every scrape the same way: say it once at
+                    // error level, and again only when the reason changes.
+                    let level: Logger.Level = error == plugin.lastError ? .debug : .error
+                    logger.log(level, "collector failed", ["plugin": plugin.name, "error": error])
                 } else {
                     try? up.gauge(plugin.name).set(1)
+                    if plugin.lastError != nil {
+                        logger.info("collector recovered", ["plugin": plugin.name])
+                    }
                     logger.debug("collector succeeded", ["plugin": plugin.name, "duration_seconds": "\(elapsed)"])
                 }
+                plugin.lastError = error
             }
         }
     }

@@ -171,6 +171,7 @@ def test_redis_end_to_end(redis_server, start_exporter):
         return sample_value(text, "cfn_collector_up", {"collector": "redis"}) == 1 and text
 
     body = wait_for(recovered, timeout=10, interval=0.2, what="the redis collector to recover")
+    assert 'msg="collector recovered" plugin=redis' in exporter.log()
     assert samples(body, "blocking_coordinators_total") == {
         frozenset({"swarm_id": "s3", "phase": "p", "status": "active"}.items()): 1,
     }
