@@ -61,7 +61,11 @@ enum Exporter {
             return 2
         }
 
-        let server = HTTPServer(logger: logger) { routes.handle($0) }
+        var limits = HTTPServer.Limits()
+        // Two threads more than the scrapes allowed at once, so health checks and 503s still get
+        // through while every scrape slot waits on a slow collector.
+        limits.threads = UInt32(options.web.maxRequests + 2)
+        let server = HTTPServer(limits: limits, logger: logger) { routes.handle($0) }
         let address: String
         do {
             address = try server.start(options.web.listenAddress)
