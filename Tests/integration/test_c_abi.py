@@ -37,7 +37,7 @@ def test_redis_plugin_handshake_from_a_c_host(tmp_path):
 @pytest.fixture
 def bad_plugins(tmp_path):
     built = {}
-    for name in ("wrong_abi", "no_entry", "failing"):
+    for name in ("wrong_abi", "no_entry", "failing", "slow"):
         built[name] = compile_c(tmp_path, f"Tests/c/plugins/{name}.c", f"lib{name}.so",
                                 "-shared", "-fPIC")
     not_elf = tmp_path / "libgarbage.so"
@@ -83,3 +83,14 @@ def test_failing_collector_is_down_but_the_scrape_succeeds(bad_plugins, start_ex
     assert len(failures) == 1, failures
     assert 'level=error' in failures[0] and "plugin=failing" in failures[0]
     assert 'error="source unavailable (deadline 5000 ms)"' in failures[0]
+
+def test_scrapes_beyond_the_limit_get_503_and_health_still_answers(bad_plugins, start_exporter):
+    from concurrent.futures import ThreadPoolExecutor
+    exporter = start_exporter(f"--plugin={bad_plugins['slow']}", "--web.max-requests=1")
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        scrapes = [pool.submit(exporter.get) for _ in range(3)]
+        health = exporter.get("/-/healthy")
+        statuses = sorted(future.result()[0] for future in scrapes)
+    assert health[0] == 200
+    assert 200 in statuses and 503 in statuses, statuses
+    assert "scrape refused: too many in flight" in exporter.log()
