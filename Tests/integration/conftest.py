@@ -101,7 +101,14 @@ class Exporter:
         self.process = subprocess.Popen(
             [str(binary), "--web.listen-address=127.0.0.1:0", *args],
             stdout=self.log_file, stderr=subprocess.STDOUT, env=full_env)
-        self.address = wait_for(self._address, what="cfn-exporter to listen")
+        try:
+            self.address = wait_for(self._address, what="cfn-exporter to listen")
+        except AssertionError:
+            # Never leave a process behind that no fixture will stop.
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            raise
 
     def _address(self):
         if self.process.poll() is not None:
