@@ -9,8 +9,9 @@ import Glibc
 ///
 /// Two sets of counts take turns: observers write into the "hot" one, chosen by the top bit of
 /// `started`, whose lower bits count observations begun. A snapshot flips the bit, waits until
-/// the now-cold set has finished every observation begun before the flip, reads it, and folds it
-/// into the hot set. Snapshots of one series are serialised by `snapshotLock`.
+/// the now-cold set has finished every observation begun before the flip (its buckets add up to
+/// that number), reads it, and folds it into the hot set. Snapshots of one series are serialised
+/// by `snapshotLock`. An observation costs three atomic operations: begin, sum, bucket.
 ///
 /// Both sets and the bucket bounds live in raw memory owned by the series, so observing touches
 /// no reference count.
@@ -20,8 +21,8 @@ public final class Histogram: Series, @unchecked Sendable {
     @usableFromInline let started = Atomic<UInt64>(0)
     /// Finite upper bounds, copied from the descriptor.
     @usableFromInline let bounds: UnsafeMutableBufferPointer<Double>
-    /// Per set: one counter per bucket (+Inf last), then the sum as double bits, then the count of
-    /// observations finished in that set. Set 0 first, set 1 after it.
+    /// Per set: one counter per bucket (+Inf last), then the sum as double bits. Set 0 first, set 1
+    /// after it.
     @usableFromInline let cells: UnsafeMutablePointer<Atomic<UInt64>>
     @usableFromInline let setSize: Int
     private let snapshotLock = Mutex<Void>(())
@@ -29,7 +30,7 @@ public final class Histogram: Series, @unchecked Sendable {
     override init(descriptor: MetricDescriptor, labelValues: [String]) {
         bounds = .allocate(capacity: descriptor.buckets.count)
         _ = bounds.initialize(from: descriptor.buckets)
-        setSize = descriptor.buckets.count + 3
+        setSize = descriptor.buckets.count + 2
         cells = .allocate(capacity: 2 * setSize)
         for index in 0..<(2 * setSize) {
             (cells + index).initialize(to: Atomic<UInt64>(0))
@@ -50,10 +51,9 @@ public final class Histogram: Series, @unchecked Sendable {
         let slot = bucketIndex(value)
         let begun = started.wrappingAdd(1, ordering: .relaxed).oldValue
         let set = cells + (begun & Histogram.hotBit == 0 ? 0 : setSize)
-        set[slot].wrappingAdd(1, ordering: .relaxed)
-        atomicAdd(set[setSize - 2], value)
-        // Releasing: a snapshot that sees this count also sees the bucket and sum above.
-        set[setSize - 1].wrappingAdd(1, ordering: .releasing)
+        atomicAdd(set[setSize - 1], value)
+        // Releasing, and last: a snapshot that counts this bucket increment also sees the sum.
+        set[slot].wrappingAdd(1, ordering: .releasing)
     }
 
     @usableFromInline
@@ -84,22 +84,27 @@ public final class Histogram: Series, @unchecked Sendable {
             let coldIsFirst = flipped & Histogram.hotBit == 0
             let cold = cells + (coldIsFirst ? 0 : setSize)
             let hot = cells + (coldIsFirst ? setSize : 0)
+            let bucketCount = setSize - 1
+            var buckets = [UInt64](repeating: 0, count: bucketCount)
             var spins = 0
-            while cold[setSize - 1].load(ordering: .acquiring) != total {
+            while true {
+                var finished: UInt64 = 0
+                for index in 0..<bucketCount {
+                    buckets[index] = cold[index].load(ordering: .acquiring)
+                    finished &+= buckets[index]
+                }
+                if finished == total { break }
                 spins += 1
                 if spins > 64 { sched_yield() }
             }
-            let buckets = (0..<(setSize - 2)).map { cold[$0].load(ordering: .relaxed) }
-            let sum = Double(bitPattern: cold[setSize - 2].load(ordering: .relaxed))
+            let sum = Double(bitPattern: cold[bucketCount].load(ordering: .relaxed))
             // Fold the cold set into the hot one and zero it, ready for the next flip.
-            for index in 0..<(setSize - 2) {
+            for index in 0..<bucketCount {
                 let moved = cold[index].exchange(0, ordering: .relaxed)
-                if moved > 0 { hot[index].wrappingAdd(moved, ordering: .relaxed) }
+                if moved > 0 { hot[index].wrappingAdd(moved, ordering: .releasing) }
             }
-            let movedSum = Double(bitPattern: cold[setSize - 2].exchange(0.0.bitPattern, ordering: .relaxed))
-            if movedSum != 0 { atomicAdd(hot[setSize - 2], movedSum) }
-            let movedCount = cold[setSize - 1].exchange(0, ordering: .relaxed)
-            hot[setSize - 1].wrappingAdd(movedCount, ordering: .releasing)
+            let movedSum = Double(bitPattern: cold[bucketCount].exchange(0.0.bitPattern, ordering: .relaxed))
+            if movedSum != 0 { atomicAdd(hot[bucketCount], movedSum) }
             return HistogramSnapshot(buckets: buckets, sum: sum, count: total)
         }
     }
