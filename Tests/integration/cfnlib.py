@@ -5,13 +5,11 @@ from conftest import BUILD_DIR
 
 TEXT, OPENMETRICS = 0, 1
 
-
 class CfnError(Exception):
     def __init__(self, status, message):
         super().__init__(f"status {status}: {message}")
         self.status = status
         self.message = message
-
 
 class Library:
     def __init__(self, path=None):
@@ -41,11 +39,9 @@ class Library:
         if status != 0:
             raise CfnError(status, self.lib.cfn_last_error().decode("utf-8", "replace"))
 
-
 def strings(values):
     encoded = [v if isinstance(v, bytes) else v.encode("utf-8") for v in values]
     return (ctypes.c_char_p * max(len(encoded), 1))(*encoded), len(encoded)
-
 
 class Registry:
     """A registry of its own, released when closed."""

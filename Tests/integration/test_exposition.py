@@ -16,24 +16,20 @@ AWKWARD_VALUES = [
     "x" * 65536, "\r\n", " leading and trailing ", "\\\\\\", 'le="+Inf"',
 ]
 
-
 @pytest.fixture
 def registry():
     registry = Registry(Library())
     yield registry
     registry.close()
 
-
 def promtool_findings(body):
     result = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
                             text=True, timeout=120)
     return [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
 
-
 def parsed_samples(families):
     return {(sample.name, frozenset(sample.labels.items())): sample.value
             for family in families for sample in family.samples}
-
 
 def record_corpus(registry):
     """Every awkward value in a gauge, a counter and a histogram; returns what was recorded."""
@@ -51,7 +47,6 @@ def record_corpus(registry):
         registry.call("cfn_histogram_observe", registry.series(histogram, [value]), 0.75)
     return expected
 
-
 def test_text_format_reads_back_exactly(registry):
     expected = record_corpus(registry)
     body = registry.render(TEXT)
@@ -64,7 +59,6 @@ def test_text_format_reads_back_exactly(registry):
         assert got[("corpus_seconds_bucket", labels | {("le", "1")})] == 1
         assert got[("corpus_seconds_bucket", labels | {("le", "0.5")})] == 0
     assert promtool_findings(body) == []
-
 
 def test_openmetrics_reads_back_exactly(registry):
     expected = record_corpus(registry)
@@ -79,7 +73,6 @@ def test_openmetrics_reads_back_exactly(registry):
     created = [value for (name, _), value in got.items() if name.endswith("_created")]
     assert len(created) == 2 * len(AWKWARD_VALUES) and all(value > 1.7e9 for value in created)
 
-
 @pytest.mark.parametrize("value, text", [
     (0, "0"), (-0.0, "0"), (42, "42"), (2 ** 53, "9007199254740992"), (0.1, "0.1"),
     (1 / 3, "0.3333333333333333"), (1e-7, "1e-07"), (math.inf, "+Inf"), (-math.inf, "-Inf"),
@@ -93,7 +86,6 @@ def test_gauge_values_are_written_in_their_shortest_exact_form(registry, value, 
     parsed = next(iter(parse_text(body))).samples[0].value
     assert (math.isnan(parsed) and math.isnan(value)) or parsed == value
 
-
 def test_help_is_escaped_and_reads_back(registry):
     help_text = 'line one\nback\\slash "quoted"'
     registry.family("gauge", "g", help_text)
@@ -102,7 +94,6 @@ def test_help_is_escaped_and_reads_back(registry):
     assert next(iter(parse_text(body))).documentation == help_text
     om_body = registry.render(OPENMETRICS)
     assert next(iter(parse_openmetrics(om_body))).documentation == help_text
-
 
 @pytest.mark.parametrize("kind, name, labels, buckets, fragment", [
     ("gauge", "bad-name", [], None, 'invalid metric name "bad-name"'),
@@ -117,7 +108,6 @@ def test_invalid_definitions_are_refused_naming_the_culprit(registry, kind, name
     with pytest.raises(CfnError) as refused:
         registry.family(kind, name, "Help.", labels, buckets)
     assert fragment in refused.value.message
-
 
 def test_invalid_utf8_label_value_is_refused(registry):
     gauge = registry.family("gauge", "g", "G.", ["path"])
