@@ -27,7 +27,7 @@ let package = Package(
             name: "CFNPluginRedis",
             path: "plugins/redis",
             cSettings: [.headerSearchPath("../../Include"), .unsafeFlags(["-I/usr/include/hiredis"])],
-            linkerSettings: [.linkedLibrary("hiredis"), .linkedLibrary("jansson")]
+            linkerSettings: [.linkedLibrary("hiredis"), .linkedLibrary("yajl")]
         ),
         .testTarget(name: "CFNMetricsTests", dependencies: ["CFNMetrics"]),
     ]

@@ -213,9 +213,68 @@ def test_heartbeat_failures_count_once_per_episode(redis_server, start_exporter)
     assert failures() == second
     assert failures() == second
 
-def test_json_is_read_strictly_and_completely(redis_server, start_exporter):
+def failure_counts(body):
+    """heartbeat_failures_total as {(coordinator_id, failure_type): value}."""
+    found = samples(body, "heartbeat_failures_total")
+    return {(dict(k)["coordinator_id"], dict(k)["failure_type"]): v for k, v in found.items()}
+
+def test_finished_coordinators_are_neither_missing_nor_stale(redis_server, start_exporter):
     redis_server.mset({
-        # Escapes, non-ASCII text, nesting, odd spacing and a repeated member (the last wins).
+        "swarm:s1:blocking:done": coordinator("s1", "done", "p", "completed"),
+        "swarm:s1:blocking:late": coordinator("s1", "late", "p", "timeout"),
+        "swarm:s1:blocking:failed": coordinator("s1", "failed", "p", "error"),
+        "swarm:s1:blocking:waiting": coordinator("s1", "waiting", "p", "waiting"),
+        "swarm:s1:blocking:stuck": coordinator("s1", "stuck", "p", "active"),
+        "blocking:heartbeat:late": heartbeat("late", 600),
+        "blocking:heartbeat:failed": "not json",  # not read, so not a parse error either
+        "blocking:heartbeat:stuck": heartbeat("stuck", 600),
+    })
+    exporter = start_plugin(start_exporter, redis_server.url,
+                            "--plugin.redis.heartbeat_timeout=30s")
+    body = exporter.scrape()
+    assert failure_counts(body) == {("waiting", "missing"): 1, ("stuck", "stale"): 1}
+    assert sample_value(body, "cfn_redis_parse_errors_total", {"key_type": "heartbeat"}) == 0
+    # Finishing ends the checks: a coordinator that completes is not counted afterwards.
+    redis_server.mset({"swarm:s1:blocking:stuck": coordinator("s1", "stuck", "p", "completed"),
+                       "blocking:heartbeat:stuck": heartbeat("stuck", 700)})
+    assert failure_counts(exporter.scrape()) == {("waiting", "missing"): 1, ("stuck", "stale"): 1}
+
+@pytest.mark.parametrize("forget_after", ["1s", "0"])
+def test_failure_series_of_vanished_coordinators_are_forgotten(redis_server, start_exporter,
+                                                               forget_after):
+    redis_server.mset({
+        "swarm:s1:blocking:gone": coordinator("s1", "gone", "p", "active"),
+        "swarm:s1:blocking:stays": coordinator("s1", "stays", "p", "active"),
+        "blocking:heartbeat:stays": heartbeat("stays", 600),
+        # The same coordinator id under two swarms (each key counts its own episode): its
+        # series stays while either key does.
+        "swarm:s1:blocking:shared": coordinator("s1", "shared", "p", "active"),
+        "swarm:s2:blocking:shared": coordinator("s2", "shared", "p", "active"),
+    })
+    exporter = start_plugin(start_exporter, redis_server.url,
+                            f"--plugin.redis.forget_after={forget_after}")
+    everything = {("gone", "missing"): 1, ("stays", "stale"): 1, ("shared", "missing"): 2}
+    started = time.monotonic()
+    assert failure_counts(exporter.scrape()) == everything
+    redis_server.cli("DEL", "swarm:s1:blocking:gone", "swarm:s1:blocking:shared")
+    body = exporter.scrape()
+    if time.monotonic() - started < 0.9:  # gone for less than forget_after: still there
+        assert failure_counts(body) == everything
+    time.sleep(1.2)
+    remaining = failure_counts(exporter.scrape())
+    if forget_after == "0":
+        assert remaining == everything
+    else:
+        assert remaining == {("stays", "stale"): 1, ("shared", "missing"): 2}
+        # A coordinator that comes back starts from scratch.
+        redis_server.mset({"swarm:s1:blocking:gone": coordinator("s1", "gone", "p", "active")})
+        assert failure_counts(exporter.scrape())[("gone", "missing")] == 1
+
+def test_json_is_read_strictly_and_completely(redis_server, start_exporter):
+    deep = "[" * 300 + "]" * 300
+    redis_server.mset({
+        # Escapes, non-ASCII text, nesting, odd spacing and a repeated member: yajl reports
+        # both members and the later one overwrites the earlier, so the last one wins.
         "swarm:s:blocking:escaped": '{"swarmId":"sw\\u00e9\\ud83d\\ude00\\"q\\\\","phase":'
                                     '"a\\/b","status":"x"}',
         "swarm:s:blocking:utf8": '{"swarmId":"\u00e9t\u00e9","phase":"p","status":"x"}',
@@ -223,18 +282,33 @@ def test_json_is_read_strictly_and_completely(redis_server, start_exporter):
                                    '\t"swarmId" : "n", "phase": "p", "status": "x"} ',
         "swarm:s:blocking:twice": '{"swarmId":"first","swarmId":"second","phase":"p","status":"x"}',
         "swarm:s:blocking:typed": '{"swarmId":7,"phase":null,"status":""}',
+        # Members that are not picked are only checked by yajl's grammar: U+0000, a number
+        # too large for a double and deep nesting pass there (yajl keeps no depth limit).
+        "swarm:s:blocking:lenient": '{"swarmId":"len","phase":"p","status":"x","note":"a\\u0000",'
+                                    f'"iteration":1e400,"deep":{deep}}}',
+        # yajl turns a lone high surrogate into "?" rather than refusing it.
+        "swarm:s:blocking:high": '{"swarmId":"\\ud800h","phase":"p","status":"x"}',
+        # An integer too long for 64 bits is still a number (read as the nearest double).
+        "swarm:s:blocking:long": '{"swarmId":"big","phase":"p","status":"x",'
+                                 '"startTime":123456789012345678901234567890}',
         # Not JSON objects, each for another reason.
         "swarm:s:blocking:truncated": '{"swarmId":"s"',
         "swarm:s:blocking:trailing": '{"swarmId":"s"} x',
+        "swarm:s:blocking:unterminated": '{"swarmId":"s"} "x',
         "swarm:s:blocking:two": '{} {}',
         "swarm:s:blocking:single": "{'swarmId':'s'}",
         "swarm:s:blocking:comma": '{"swarmId":"s",}',
         "swarm:s:blocking:lone": '{"swarmId":"\\udc00"}',
         "swarm:s:blocking:nul": '{"swarmId":"a\\u0000b"}',
         "swarm:s:blocking:number": '{"startTime":01}',
+        "swarm:s:blocking:huge": '{"swarmId":"h","startTime":1e400}',
         "swarm:s:blocking:string": '"just a string"',
         "swarm:s:blocking:empty": "",
     })
+    # Bytes that yajl lets through but that are not UTF-8: an overlong "/" and a surrogate
+    # (os.fsencode turns the lone surrogates of these arguments back into the raw bytes).
+    redis_server.cli("SET", "swarm:s:blocking:overlong", '{"swarmId":"\udcc0\udcaf"}')
+    redis_server.cli("SET", "swarm:s:blocking:surrogate", '{"phase":"\udced\udca0\udc80"}')
     body = start_plugin(start_exporter, redis_server.url).scrape()
     assert samples(body, "blocking_coordinators_total") == {
         labels('sw\u00e9\U0001F600"q\\', "a/b", "x"): 1,
@@ -242,8 +316,15 @@ def test_json_is_read_strictly_and_completely(redis_server, start_exporter):
         labels("n", "p", "x"): 1,
         labels("second", "p", "x"): 1,
         labels("unknown", "unknown", "active"): 1,
+        labels("len", "p", "x"): 1,
+        labels("?h", "p", "x"): 1,
+        labels("big", "p", "x"): 1,
     }
-    assert sample_value(body, "cfn_redis_parse_errors_total", {"key_type": "coordinator"}) == 10
+    # That start lies far in the future, so the age shows as 0.
+    assert samples(body, "blocking_oldest_coordinator_age_seconds") == {
+        frozenset({"swarm_id": "big"}.items()): 0}
+    assert sample_value(body, "cfn_redis_parse_errors_total", {"key_type": "coordinator"}) == 14
+    assert sample_value(body, "cfn_collector_up", UP) == 1
 
 def test_heartbeat_values_that_are_not_json_objects_are_counted(redis_server, start_exporter):
     redis_server.mset({
@@ -467,6 +548,9 @@ def test_url_from_the_environment(redis_server, start_exporter):
     ("--plugin.redis.connect_timeout=fast", 'option "connect_timeout": "fast"'),
     ("--plugin.redis.command_timeout=0s", 'option "command_timeout": "0s"'),
     ("--plugin.redis.heartbeat_timeout=30", 'option "heartbeat_timeout": "30"'),
+    ("--plugin.redis.forget_after=15", 'option "forget_after": "15"'),
+    ("--plugin.redis.forget_after=25h", 'option "forget_after": "25h"'),
+    ("--plugin.redis.forget_after=-1s", 'option "forget_after": "-1s"'),
 ])
 def test_bad_options_stop_the_exporter_with_status_2(option, named):
     result = run_exporter("--plugin=redis", option)

@@ -197,7 +197,9 @@ static int build_page(redis_collector *c, page *p, char cursor[CURSOR_SIZE], cha
         const char *id = coordinator_id(key);
         if (!id)
             continue;
-        coordinator_memory *memory = tracker_claim(c->tracker, key->str, key->len, &duplicate);
+        size_t id_len = (size_t)(key->str + key->len - id);
+        coordinator_memory *memory = tracker_claim(c->tracker, key->str, key->len, id, id_len,
+                                                   &duplicate);
         if (!memory)
             return CFN_ERR_NO_MEMORY;
         if (duplicate)
@@ -207,7 +209,7 @@ static int build_page(redis_collector *c, page *p, char cursor[CURSOR_SIZE], cha
         p->key_lens[n] = key->len;
         p->memory[n - 1] = memory;
         p->beats[n] = id; /* replaced by the heartbeat key below */
-        p->beat_lens[n] = LEN(HEARTBEAT_PREFIX) + (size_t)(key->str + key->len - id);
+        p->beat_lens[n] = LEN(HEARTBEAT_PREFIX) + id_len;
         text_size += p->beat_lens[n] + 1;
     }
     if (text_size > p->beat_text_size) {
@@ -286,11 +288,14 @@ static int check_heartbeat(redis_collector *c, const page *p, size_t i)
     case HEARTBEAT_MISSING:
         break;
     }
-    const char *type = verdict == HEARTBEAT_STALE ? "stale" : "missing";
-    if (metrics_count_heartbeat_failure(&c->metrics, key + LEN(HEARTBEAT_PREFIX), type) != CFN_OK)
+    const char *id = key + LEN(HEARTBEAT_PREFIX);
+    failure_type type = verdict == HEARTBEAT_STALE ? FAILURE_STALE : FAILURE_MISSING;
+    if (metrics_count_heartbeat_failure(&c->metrics, id, type) != CFN_OK) {
         warn_about_key(c, "cannot count a heartbeat failure", p->keys[i + 1], p->key_lens[i + 1],
                        cfn_last_error());
-    return 0;
+        return 0;
+    }
+    return tracker_note_failure(c->tracker, id, p->beat_lens[i + 1] - LEN(HEARTBEAT_PREFIX));
 }
 
 /* Takes every value of a received page into the tracker. */
@@ -301,8 +306,9 @@ static int take_in_page(redis_collector *c, const page *p)
         /* A key deleted since the SCAN reads as nil: that is no error. */
         if (value->type == REDIS_REPLY_NIL)
             continue;
+        int finished = 0;
         int status = value->type == REDIS_REPLY_STRING
-                         ? tracker_add_coordinator(c->tracker, value->str, value->len)
+                         ? tracker_add_coordinator(c->tracker, value->str, value->len, &finished)
                          : -1;
         if (status == CFN_ERR_NO_MEMORY)
             return status;
@@ -310,6 +316,11 @@ static int take_in_page(redis_collector *c, const page *p)
             skip_value(c, KEY_COORDINATOR, NOT_AN_OBJECT, p->keys[i + 1], p->key_lens[i + 1]);
             continue;
         }
+        /* A completed, timed-out or failed coordinator has stopped beating on
+         * purpose: its heartbeat is neither missing nor stale, so it is not read
+         * (nor counted as a parse error) and its episodes stay as they were. */
+        if (finished)
+            continue;
         if ((status = check_heartbeat(c, p, i)) != 0)
             return status;
     }

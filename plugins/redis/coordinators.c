@@ -15,11 +15,13 @@
 
 struct tracker {
     strmap *memory; /* coordinator key -> coordinator_memory */
+    strmap *failed; /* coordinator id with failure series -> int64_t, when a key last had it */
     strmap *groups; /* "swarm\0phase\0status" -> double, coordinators with those labels */
     strmap *oldest; /* swarm -> double, smallest startTime (ms) still blocking */
     uint64_t generation;
     int64_t now_ms;
     uint32_t heartbeat_timeout_ms;
+    uint32_t forget_after_ms;
     json_scratch json; /* where picked JSON strings are unescaped */
     char *group_key;   /* where group keys are built */
     size_t group_key_size;
@@ -28,17 +30,19 @@ struct tracker {
 /* Coordinators in these states no longer block, so they do not age a swarm. */
 static const char *const FINISHED_STATUSES[] = {"completed", "timeout", "error"};
 
-tracker *tracker_new(uint32_t heartbeat_timeout_ms)
+tracker *tracker_new(uint32_t heartbeat_timeout_ms, uint32_t forget_after_ms)
 {
     tracker *t = calloc(1, sizeof(*t));
 
     if (!t)
         return NULL;
     t->heartbeat_timeout_ms = heartbeat_timeout_ms;
+    t->forget_after_ms = forget_after_ms;
     t->memory = strmap_new(sizeof(coordinator_memory));
+    t->failed = strmap_new(sizeof(int64_t));
     t->groups = strmap_new(sizeof(double));
     t->oldest = strmap_new(sizeof(double));
-    if (!t->memory || !t->groups || !t->oldest) {
+    if (!t->memory || !t->failed || !t->groups || !t->oldest) {
         tracker_free(t);
         return NULL;
     }
@@ -50,6 +54,7 @@ void tracker_free(tracker *t)
     if (!t)
         return;
     strmap_free(t->memory);
+    strmap_free(t->failed);
     strmap_free(t->groups);
     strmap_free(t->oldest);
     json_scratch_free(&t->json);
@@ -65,7 +70,8 @@ void tracker_begin(tracker *t, int64_t now_ms)
     strmap_clear(t->oldest);
 }
 
-coordinator_memory *tracker_claim(tracker *t, const char *key, size_t key_len, int *duplicate)
+coordinator_memory *tracker_claim(tracker *t, const char *key, size_t key_len, const char *id,
+                                  size_t id_len, int *duplicate)
 {
     int added;
     coordinator_memory *memory = strmap_upsert(t->memory, key, key_len, &added);
@@ -76,6 +82,12 @@ coordinator_memory *tracker_claim(tracker *t, const char *key, size_t key_len, i
         memory->stale_counted = NAN;
     *duplicate = memory->seen == t->generation;
     memory->seen = t->generation;
+    /* Only ids with failure series are looked up, and only while there are any. */
+    if (strmap_count(t->failed)) {
+        int64_t *last_seen = strmap_get(t->failed, id, id_len);
+        if (last_seen)
+            *last_seen = t->now_ms;
+    }
     return memory;
 }
 
@@ -101,8 +113,8 @@ static int count_in_group(tracker *t, const char *const parts[3])
     size_t key_len = lengths[0] + lengths[1] + lengths[2] + 2;
     int added;
 
-    /* JSON strings here hold no NUL (json_fields refuses \u0000), so NUL can
-     * separate the labels. */
+    /* Picked JSON strings hold no NUL (json_fields refuses \u0000 in them), so NUL
+     * can separate the labels. */
     if (key_len > t->group_key_size) {
         char *grown = realloc(t->group_key, key_len);
         if (!grown)
@@ -124,7 +136,7 @@ static int count_in_group(tracker *t, const char *const parts[3])
     return 0;
 }
 
-int tracker_add_coordinator(tracker *t, const char *value, size_t len)
+int tracker_add_coordinator(tracker *t, const char *value, size_t len, int *finished)
 {
     enum { SWARM, PHASE, STATUS, START, FIELD_COUNT };
     json_field fields[FIELD_COUNT] = {
@@ -145,7 +157,8 @@ int tracker_add_coordinator(tracker *t, const char *value, size_t len)
     };
     if ((status = count_in_group(t, parts)) != 0)
         return status;
-    if (fields[START].kind != JSON_KIND_NUMBER || is_finished(parts[2]))
+    *finished = is_finished(parts[2]);
+    if (fields[START].kind != JSON_KIND_NUMBER || *finished)
         return 0;
     double *oldest = strmap_upsert(t->oldest, parts[0], strlen(parts[0]), &added);
     if (!oldest)
@@ -227,7 +240,46 @@ static int seen_in_collect(const void *value, const void *generation)
     return ((const coordinator_memory *)value)->seen == *(const uint64_t *)generation;
 }
 
-int tracker_forget_vanished(tracker *t)
+int tracker_note_failure(tracker *t, const char *id, size_t id_len)
 {
-    return strmap_retain(t->memory, seen_in_collect, &t->generation);
+    int added;
+
+    if (t->forget_after_ms == 0)
+        return 0; /* never forgotten, so nothing to remember */
+    int64_t *last_seen = strmap_upsert(t->failed, id, id_len, &added);
+    if (!last_seen)
+        return CFN_ERR_NO_MEMORY;
+    *last_seen = t->now_ms;
+    return 0;
+}
+
+/* Whether a failure record is kept: some key had its id within forget_after. */
+static int still_remembered(const void *value, const void *arg)
+{
+    const tracker *t = arg;
+
+    return t->now_ms - *(const int64_t *)value <= (int64_t)t->forget_after_ms;
+}
+
+int tracker_forget_vanished(tracker *t, void (*forget)(const char *id, void *arg), void *arg)
+{
+    size_t cursor = 0, forgotten = 0;
+    const char *id;
+    size_t id_len;
+    void *value;
+    int status = strmap_retain(t->memory, seen_in_collect, &t->generation);
+
+    /* Every id a key had in this collect was stamped with now_ms by tracker_claim,
+     * so only ids whose keys are all gone can be forgotten. The map holds no more
+     * ids than heartbeat_failures_total has coordinators, and loses each one
+     * forget_after after its last key went. */
+    while (strmap_next(t->failed, &cursor, &id, &id_len, &value)) {
+        if (!still_remembered(value, t)) {
+            forget(id, arg);
+            forgotten++;
+        }
+    }
+    if (forgotten && strmap_retain(t->failed, still_remembered, t) != 0)
+        status = -1;
+    return status;
 }

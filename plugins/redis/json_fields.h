@@ -1,10 +1,9 @@
 /*
  * json_fields.h - checks that a value is one JSON object and picks named members.
  *
- * Built for the collector's hot path: it validates the whole text (RFC 8259,
- * UTF-8) but builds no tree, and copies only the members asked for. Reading a
- * coordinator this way costs a fraction of building a jansson object, which
- * matters at 100,000 keys per scrape.
+ * Built on yajl's streaming parser: the whole text is parsed and checked, but no
+ * tree is built and only the top-level members asked for are kept, which matters
+ * at 100,000 keys per scrape.
  */
 #ifndef CFN_REDIS_JSON_FIELDS_H
 #define CFN_REDIS_JSON_FIELDS_H
@@ -21,7 +20,7 @@ typedef enum json_kind {
 } json_kind;
 
 /* One top-level member to pick. Set name; the rest is filled in. When a name
- * appears twice, the last one counts (as in jansson and most readers). */
+ * appears twice, the last one counts (yajl reports both; the later overwrites). */
 typedef struct json_field {
     const char *name;
     json_kind kind;
@@ -39,8 +38,9 @@ typedef struct json_scratch {
 
 /* Reads text[0..len) as exactly one JSON object and fills fields (at most
  * JSON_FIELDS_MAX of them). Strings point into scratch until its next use.
- * Returns 0; -1 when the text is not one JSON object (or nests deeper than 256
- * levels, or holds \u0000); -2 without memory or with too many fields. */
+ * Returns 0; -1 when the text is not one JSON object, or when a picked member
+ * is a string that is not valid UTF-8 or holds U+0000, or a number too large
+ * for a double; -2 without memory or with too many fields. */
 int json_fields_read(const char *text, size_t len, json_field *fields, size_t field_count,
                      json_scratch *scratch);
 

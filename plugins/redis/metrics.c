@@ -38,6 +38,11 @@ static const char *const KEY_TYPE_NAMES[KEY_TYPE_COUNT] = {
     [KEY_TIMEOUT_COUNTER] = "timeout_counter",
 };
 
+static const char *const FAILURE_TYPE_NAMES[FAILURE_TYPE_COUNT] = {
+    [FAILURE_STALE] = "stale",
+    [FAILURE_MISSING] = "missing",
+};
+
 void metrics_release(redis_metrics *metrics)
 {
     for (size_t i = 0; i < METRIC_COUNT; i++)
@@ -95,9 +100,9 @@ void metrics_count_parse_error(redis_metrics *metrics, key_type type)
 }
 
 int metrics_count_heartbeat_failure(redis_metrics *metrics, const char *coordinator_id,
-                                    const char *failure_type)
+                                    failure_type type)
 {
-    const char *labels[2] = {coordinator_id, failure_type};
+    const char *labels[2] = {coordinator_id, FAILURE_TYPE_NAMES[type]};
     cfn_series *series = NULL;
 
     int status = cfn_family_series(metrics->families[METRIC_HEARTBEAT_FAILURES], labels, 2,
@@ -106,6 +111,15 @@ int metrics_count_heartbeat_failure(redis_metrics *metrics, const char *coordina
         status = cfn_counter_inc(series);
     cfn_series_release(series);
     return status;
+}
+
+void metrics_forget_heartbeat_failures(redis_metrics *metrics, const char *coordinator_id)
+{
+    for (size_t i = 0; i < FAILURE_TYPE_COUNT; i++) {
+        const char *labels[2] = {coordinator_id, FAILURE_TYPE_NAMES[i]};
+        /* CFN_ERR_NOT_FOUND for a type this coordinator never had is expected. */
+        (void)cfn_family_remove(metrics->families[METRIC_HEARTBEAT_FAILURES], labels, 2);
+    }
 }
 
 int metrics_mirror_timeout_events(redis_metrics *metrics, int64_t value)

@@ -28,6 +28,13 @@ typedef enum key_type {
     KEY_TYPE_COUNT
 } key_type;
 
+/* The failure_type label of heartbeat_failures_total. */
+typedef enum failure_type {
+    FAILURE_STALE,
+    FAILURE_MISSING,
+    FAILURE_TYPE_COUNT
+} failure_type;
+
 typedef struct redis_metrics {
     cfn_registry *registry; /* the registry the families below belong to */
     cfn_family *families[METRIC_COUNT];
@@ -48,7 +55,10 @@ void metrics_count_parse_error(redis_metrics *metrics, key_type type);
 
 /* Adds one to heartbeat_failures_total{coordinator_id, failure_type}. */
 int metrics_count_heartbeat_failure(redis_metrics *metrics, const char *coordinator_id,
-                                    const char *failure_type);
+                                    failure_type type);
+
+/* Removes the heartbeat_failures_total series of a coordinator, of both types. */
+void metrics_forget_heartbeat_failures(redis_metrics *metrics, const char *coordinator_id);
 
 /* Makes cfn_redis_timeout_events_total follow the counter stored in Redis. */
 int metrics_mirror_timeout_events(redis_metrics *metrics, int64_t value);

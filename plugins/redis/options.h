@@ -18,6 +18,7 @@ typedef struct redis_options {
     uint32_t command_timeout_ms;
     uint32_t heartbeat_timeout_ms; /* older heartbeats count as stale */
     uint32_t scan_count;           /* COUNT hint of each SCAN */
+    uint32_t forget_after_ms;      /* absence after which failure series go; 0: never */
 } redis_options;
 
 /* Fills *out from the defaults, then the options. env_url (CFN_REDIS_URL, may be

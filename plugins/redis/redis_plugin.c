@@ -60,7 +60,7 @@ static int redis_init(const cfn_plugin_host *host, const cfn_plugin_option *opti
                                  error, error_size);
     if (status != CFN_OK)
         goto fail;
-    c->tracker = tracker_new(c->options.heartbeat_timeout_ms);
+    c->tracker = tracker_new(c->options.heartbeat_timeout_ms, c->options.forget_after_ms);
     if (!c->tracker) {
         status = CFN_ERR_NO_MEMORY;
         snprintf(error, error_size, "out of memory");
@@ -93,6 +93,12 @@ static void log_connected(const redis_collector *c)
     size_t used = strlen(fields);
     snprintf(fields + used, sizeof(fields) - used, " db=%d", target->db);
     plugin_log(c->host, CFN_LOG_INFO, "connected to Redis", fields);
+}
+
+/* Removes the heartbeat_failures_total series of a coordinator gone for good. */
+static void forget_failures(const char *coordinator_id, void *metrics)
+{
+    metrics_forget_heartbeat_failures(metrics, coordinator_id);
 }
 
 /* One complete read, tried a second time when a kept connection turned out to be
@@ -152,7 +158,7 @@ static int redis_collect(void *state, cfn_registry *registry, uint32_t timeout_m
                  cfn_last_error());
         return status;
     }
-    if (tracker_forget_vanished(c->tracker) != 0)
+    if (tracker_forget_vanished(c->tracker, forget_failures, &c->metrics) != 0)
         plugin_log(c->host, CFN_LOG_WARN, "out of memory while forgetting vanished keys", NULL);
     return CFN_OK;
 }

@@ -1,6 +1,8 @@
 /*
  * redis_url.c - parsing and redacting the url option.
  */
+#define _POSIX_C_SOURCE 200809L /* strdup and strndup under -std=c11 */
+
 #include "redis_url.h"
 
 #include <stdio.h>

@@ -97,18 +97,33 @@ static int rebuild(strmap *map, size_t capacity)
     return 0;
 }
 
+static entry *find(const strmap *map, uint64_t hash, const char *key, size_t key_len)
+{
+    if (!map->capacity)
+        return NULL;
+    size_t i = hash & (map->capacity - 1);
+    for (entry *item; (item = map->slots[i]); i = (i + 1) & (map->capacity - 1)) {
+        if (item->hash == hash && item->key_len == key_len &&
+            memcmp(item->key, key, key_len) == 0)
+            return item;
+    }
+    return NULL;
+}
+
+void *strmap_get(const strmap *map, const char *key, size_t key_len)
+{
+    entry *item = find(map, hash_bytes(key, key_len), key, key_len);
+    return item ? entry_value(item) : NULL;
+}
+
 void *strmap_upsert(strmap *map, const char *key, size_t key_len, int *added)
 {
     uint64_t hash = hash_bytes(key, key_len);
+    entry *found = find(map, hash, key, key_len);
+
     *added = 0;
-    if (map->capacity) {
-        size_t i = hash & (map->capacity - 1);
-        for (entry *item; (item = map->slots[i]); i = (i + 1) & (map->capacity - 1)) {
-            if (item->hash == hash && item->key_len == key_len &&
-                memcmp(item->key, key, key_len) == 0)
-                return entry_value(item);
-        }
-    }
+    if (found)
+        return entry_value(found);
     if ((map->count + 1) * 2 > map->capacity &&
         rebuild(map, map->capacity ? map->capacity * 2 : 16) != 0)
         return NULL;

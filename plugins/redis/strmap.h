@@ -24,6 +24,9 @@ void strmap_free(strmap *map);
  * *added set to 1. NULL when memory runs out. */
 void *strmap_upsert(strmap *map, const char *key, size_t key_len, int *added);
 
+/* The value stored under key, or NULL when there is none. */
+void *strmap_get(const strmap *map, const char *key, size_t key_len);
+
 /* Steps through the entries in no particular order: start with *cursor = 0;
  * returns 0 once every entry was seen. */
 int strmap_next(const strmap *map, size_t *cursor, const char **key, size_t *key_len,
