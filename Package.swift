@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "cfnmetrics", type: .dynamic, targets: ["cfnmetrics"]),
         .library(name: "cfnplugin_redis", type: .dynamic, targets: ["CFNPluginRedis"]),
+        .library(name: "cfnplugin_labels", type: .dynamic, targets: ["CFNPluginLabels"]),
         .executable(name: "cfn-exporter", targets: ["cfn-exporter"]),
     ],
     targets: [
@@ -28,6 +29,11 @@ let package = Package(
             path: "plugins/redis",
             cSettings: [.headerSearchPath("../../Include"), .unsafeFlags(["-I/usr/include/hiredis"])],
             linkerSettings: [.linkedLibrary("hiredis"), .linkedLibrary("yajl")]
+        ),
+        .target(
+            name: "CFNPluginLabels",
+            path: "plugins/labels",
+            cSettings: [.headerSearchPath("../../Include")]
         ),
         .testTarget(name: "CFNMetricsTests", dependencies: ["CFNMetrics"]),
     ]

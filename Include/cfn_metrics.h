@@ -100,6 +100,12 @@ int cfn_register_core_metrics(cfn_registry *registry);
  * CFN_ERR_NOT_FOUND when no such family exists. */
 int cfn_registry_unregister(cfn_registry *registry, const char *name);
 
+/* Replaces the registry's constant labels: `count` name/value pairs (UTF-8, copied) written first
+ * on every rendered series, e.g. env="prod". A count of 0 removes them. A name that a registered
+ * family already uses is CFN_ERR_CONFLICT, and so is registering such a family afterwards. */
+int cfn_registry_set_constant_labels(cfn_registry *registry, const char *const *names,
+                                     const char *const *values, size_t count);
+
 /* Renders every family into a new NUL-terminated buffer. On success *out points
  * to it and *out_len (if not NULL) holds its length without the NUL; free it with
  * cfn_buffer_free. `format` is a cfn_format. */

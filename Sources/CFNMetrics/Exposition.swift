@@ -19,8 +19,16 @@ public struct ExpositionWriter {
     private let buffer = ByteBuffer(capacity: 64 * 1024)
     private let format: ExpositionFormat
 
+    /// `name="value",…` written before every series' own labels.
+    private let constantLabels: [UInt8]
+
     public init(format: ExpositionFormat) {
+        self.init(format: format, constantLabels: [])
+    }
+
+    init(format: ExpositionFormat, constantLabels: [UInt8]) {
         self.format = format
+        self.constantLabels = constantLabels
     }
 
     public mutating func write(_ family: MetricFamily) {
@@ -97,9 +105,9 @@ public struct ExpositionWriter {
 
     private mutating func writeSample(_ name: [UInt8], _ labels: ArraySlice<UInt8>, _ value: Double) {
         buffer.append(name)
-        if !labels.isEmpty {
+        if !labels.isEmpty || !constantLabels.isEmpty {
             buffer.append(byte: 0x7B)
-            buffer.append(labels)
+            writeLabels(labels)
             buffer.append(byte: 0x7D)
         }
         buffer.append(byte: 0x20)
@@ -110,8 +118,8 @@ public struct ExpositionWriter {
     private mutating func writeBucket(_ name: [UInt8], _ labels: ArraySlice<UInt8>, _ bound: [UInt8], _ count: UInt64) {
         buffer.append(name)
         buffer.append(byte: 0x7B)
-        if !labels.isEmpty {
-            buffer.append(labels)
+        if !labels.isEmpty || !constantLabels.isEmpty {
+            writeLabels(labels)
             buffer.append(byte: 0x2C)
         }
         buffer.append("le=\"")
@@ -119,5 +127,11 @@ public struct ExpositionWriter {
         buffer.append("\"} ")
         buffer.appendInteger(count)
         buffer.append(byte: 0x0A)
+    }
+
+    private func writeLabels(_ labels: ArraySlice<UInt8>) {
+        buffer.append(constantLabels)
+        if !constantLabels.isEmpty && !labels.isEmpty { buffer.append(byte: 0x2C) }
+        buffer.append(labels)
     }
 }

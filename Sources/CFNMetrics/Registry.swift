@@ -38,6 +38,10 @@ public final class Registry: @unchecked Sendable {
                 return existing
             }
             try index.checkNoClash(name, type: type)
+            if let shared = labelNames.first(where: { name in index.constantLabels.contains { $0.name == name } }) {
+                throw MetricsError(
+                    .conflict, "metric \(name): label \(shared) is already a constant label of the registry")
+            }
             let family = MetricFamily(descriptor: descriptor)
             index.insert(family)
             return family
@@ -62,7 +66,7 @@ public final class Registry: @unchecked Sendable {
 
     /// Renders every family in the given format.
     public func render(_ format: ExpositionFormat = .text) -> [UInt8] {
-        var writer = ExpositionWriter(format: format)
+        var writer = makeWriter(format)
         for family in sortedFamilies() {
             writer.write(family)
         }
@@ -72,16 +76,52 @@ public final class Registry: @unchecked Sendable {
     /// Renders into malloc'ed, NUL-terminated memory that the caller frees with `free`, without
     /// the copy that ``render(_:)`` makes; nil when memory runs out.
     public func renderIntoMemory(_ format: ExpositionFormat) -> (pointer: UnsafeMutablePointer<UInt8>, count: Int)? {
-        var writer = ExpositionWriter(format: format)
+        var writer = makeWriter(format)
         for family in sortedFamilies() {
             writer.write(family)
         }
         return writer.finishIntoMemory()
     }
+
+    /// Labels added to every rendered series, first, such as `env="prod"`: the whole set is
+    /// replaced, and an empty list removes them. A name that a registered family already uses is a
+    /// conflict, and so is registering such a family later.
+    public func setConstantLabels(_ labels: [(name: String, value: String)]) throws(MetricsError) {
+        // Checked as histogram labels, so `le` is refused too: it would break every histogram.
+        try Validation.checkLabelNames(labels.map(\.name), metric: "constant labels", type: .histogram)
+        try families.withLock { (index: inout FamilyIndex) throws(MetricsError) in
+            for (familyName, family) in index.byName {
+                if let shared = labels.first(where: { family.descriptor.labelNames.contains($0.name) }) {
+                    throw MetricsError(
+                        .conflict, "constant label \(shared.name) is already a label of metric \(familyName)")
+                }
+            }
+            index.constantLabels = labels
+        }
+    }
+
+    public var constantLabels: [(name: String, value: String)] {
+        families.withLock { $0.constantLabels }
+    }
+
+    private func makeWriter(_ format: ExpositionFormat) -> ExpositionWriter {
+        let labels = constantLabels
+        guard !labels.isEmpty else { return ExpositionWriter(format: format) }
+        let rendered = ByteBuffer()
+        for (index, label) in labels.enumerated() {
+            if index > 0 { rendered.append(byte: 0x2C) }
+            rendered.append(string: label.name)
+            rendered.append("=\"")
+            rendered.appendEscapedLabelValue(label.value)
+            rendered.append(byte: 0x22)
+        }
+        return ExpositionWriter(format: format, constantLabels: rendered.bytes)
+    }
 }
 
 struct FamilyIndex {
     var byName: [String: MetricFamily] = [:]
+    var constantLabels: [(name: String, value: String)] = []
     private var ordered: [MetricFamily]?
 
     mutating func insert(_ family: MetricFamily) {

@@ -61,6 +61,20 @@ public func cfn_registry_unregister(_ registry: OpaquePointer?, _ name: UnsafePo
     }
 }
 
+@_cdecl("cfn_registry_set_constant_labels")
+public func cfn_registry_set_constant_labels(
+    _ registry: OpaquePointer?, _ names: UnsafePointer<UnsafePointer<CChar>?>?,
+    _ values: UnsafePointer<UnsafePointer<CChar>?>?, _ count: Int
+) -> Int32 {
+    guard let registry else { return fail(.invalidArgument, "registry is NULL") }
+    return guarded { () throws(MetricsError) in
+        let labelNames = try strings(names, count, what: "names")
+        let labelValues = try CStringLabelValues.copy(values, count, labelNames: labelNames)
+        try Handle.object(registry, as: Registry.self).setConstantLabels(
+            zip(labelNames, labelValues).map { (name: $0, value: $1) })
+    }
+}
+
 @_cdecl("cfn_registry_render")
 public func cfn_registry_render(
     _ registry: OpaquePointer?, _ format: Int32, _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,

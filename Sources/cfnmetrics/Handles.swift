@@ -56,3 +56,23 @@ public func registryHandle(_ registry: Registry) -> OpaquePointer {
 
 /// The registry behind cfn_registry_default, for Swift code in the same process.
 public var processRegistry: Registry { defaultRegistry }
+
+/// Label values from C for anything but a series lookup: checked as UTF-8 like series values are.
+enum CStringLabelValues {
+    static func copy(
+        _ pointer: UnsafePointer<UnsafePointer<CChar>?>?, _ count: Int, labelNames: [String]
+    ) throws(MetricsError) -> [String] {
+        var result: [String] = []
+        for (index, element) in try labelBuffer(pointer, count, what: "values").enumerated() {
+            guard let element else {
+                throw MetricsError(.invalidArgument, "value of constant label \(labelNames[index]) is NULL")
+            }
+            guard let text = String(validatingCString: element) else {
+                throw MetricsError(
+                    .invalidLabelValue, "value of constant label \(labelNames[index]) is not valid UTF-8")
+            }
+            result.append(text)
+        }
+        return result
+    }
+}

@@ -85,3 +85,43 @@ import Testing
         #expect(final.sum == Double(3 * perTask) * 2)
     }
 }
+
+@Suite struct ConstantLabelTests {
+    @Test func constantLabelsComeFirstOnEverySample() throws {
+        let registry = Registry()
+        try registry.gauge("plain", help: "P.").gauge().set(1)
+        try registry.gauge("g", help: "G.", labelNames: ["a"]).gauge("x").set(2)
+        try registry.histogram("h", help: "H.", buckets: [1]).histogram().observe(0.5)
+        try registry.setConstantLabels([("env", "prod \"eu\""), ("zone", "b")])
+        #expect(render(registry) == """
+            # HELP g G.
+            # TYPE g gauge
+            g{env="prod \\"eu\\"",zone="b",a="x"} 2
+            # HELP h H.
+            # TYPE h histogram
+            h_bucket{env="prod \\"eu\\"",zone="b",le="1"} 1
+            h_bucket{env="prod \\"eu\\"",zone="b",le="+Inf"} 1
+            h_sum{env="prod \\"eu\\"",zone="b"} 0.5
+            h_count{env="prod \\"eu\\"",zone="b"} 1
+            # HELP plain P.
+            # TYPE plain gauge
+            plain{env="prod \\"eu\\"",zone="b"} 1
+
+            """)
+        try registry.setConstantLabels([])
+        #expect(render(registry).contains("plain 1\n"))
+    }
+
+    @Test func constantLabelsMayNotShadowFamilyLabels() throws {
+        let registry = Registry()
+        _ = try registry.gauge("g", help: "G.", labelNames: ["swarm_id"])
+        let error = #expect(throws: MetricsError.self) { try registry.setConstantLabels([("swarm_id", "s")]) }
+        #expect(error?.message == "constant label swarm_id is already a label of metric g")
+        try registry.setConstantLabels([("env", "prod")])
+        let later = #expect(throws: MetricsError.self) { try registry.gauge("k", help: "K.", labelNames: ["env"]) }
+        #expect(later?.message == "metric k: label env is already a constant label of the registry")
+        #expect(throws: MetricsError.self) { try registry.setConstantLabels([("le", "x")]) }
+        #expect(throws: MetricsError.self) { try registry.setConstantLabels([("1bad", "y")]) }
+        #expect(registry.constantLabels.map(\.name) == ["env"])
+    }
+}

@@ -200,6 +200,37 @@ static int test_remove_and_reset(void)
     return 1;
 }
 
+static int test_constant_labels(void)
+{
+    cfn_registry *registry = cfn_registry_new();
+    cfn_family *family = NULL;
+    cfn_series *series = NULL;
+    const char *names[] = {"env"};
+    const char *values[] = {"prod"};
+    const char *bad_values[] = {"\xff"};
+    const char *label[] = {"k"};
+    const char *key[] = {"v"};
+
+    CHECK(cfn_registry_set_constant_labels(registry, names, NULL, 1) == CFN_ERR_INVALID_ARGUMENT,
+          "NULL values");
+    CHECK(cfn_registry_set_constant_labels(registry, names, bad_values, 1) == CFN_ERR_INVALID_LABEL,
+          "UTF-8");
+    CHECK(strcmp(cfn_last_error(), "value of constant label env is not valid UTF-8") == 0, "%s",
+          cfn_last_error());
+    CHECK(cfn_registry_set_constant_labels(registry, names, values, 1) == CFN_OK, "set");
+    CHECK(cfn_gauge_family(registry, "g", "G.", label, 1, &family) == CFN_OK, "family");
+    CHECK(cfn_family_series(family, key, 1, &series) == CFN_OK, "series");
+    CHECK(contains(registry, "g{env=\"prod\",k=\"v\"} 0\n"), "constant label rendered first");
+    CHECK(cfn_registry_set_constant_labels(registry, label, values, 1) == CFN_ERR_CONFLICT,
+          "shadowing a family label");
+    CHECK(cfn_registry_set_constant_labels(registry, NULL, NULL, 0) == CFN_OK, "clear");
+    CHECK(contains(registry, "g{k=\"v\"} 0\n"), "cleared");
+    cfn_series_release(series);
+    cfn_family_release(family);
+    cfn_registry_release(registry);
+    return 1;
+}
+
 enum { THREADS = 4, INCREMENTS = 100000 };
 
 static void *hammer(void *argument)
@@ -276,6 +307,7 @@ int main(void)
         {"invalid_input", test_invalid_input},
         {"counter_negative", test_counter_negative},
         {"remove_and_reset", test_remove_and_reset},
+        {"constant_labels", test_constant_labels},
         {"threads", test_threads},
         {"default_registry", test_default_registry},
     };

@@ -23,7 +23,7 @@ def test_abi_program_passes_every_case(tmp_path):
     binary = compile_c(tmp_path, "Tests/c/abi_test.c", "abi_test", *link_library())
     result = subprocess.run([str(binary)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "8 passed, 0 failed" in result.stdout
+    assert "9 passed, 0 failed" in result.stdout
 
 def test_redis_plugin_handshake_from_a_c_host(tmp_path):
     binary = compile_c(tmp_path, "Tests/c/plugin_handshake.c", "handshake", *link_library())

@@ -26,6 +26,7 @@ def prefix(tmp_path_factory):
 def test_install_lays_out_headers_library_plugins_and_pkg_config(prefix):
     for relative in ("include/cfn_metrics.h", "include/cfn_plugin.h", "lib/libcfnmetrics.so",
                      "bin/cfn-exporter", "lib/cfn-metrics/plugins/libcfnplugin_redis.so",
+                     "lib/cfn-metrics/plugins/libcfnplugin_labels.so",
                      "lib/pkgconfig/cfn-metrics.pc"):
         assert (prefix / relative).exists(), f"{relative} was not installed"
 
