@@ -50,25 +50,70 @@ public final class Logger: Sendable {
         log(level, message, fields: fields.map { ($0.key, $0.value) }, rawFields: nil)
     }
 
-    /// Logs with fields already rendered as logfmt by someone else (a plugin); JSON output keeps
-    /// them as one string field, since re-parsing foreign text could misread it.
+    /// Logs with fields already rendered as logfmt by someone else (a plugin). JSON output splits
+    /// them into members; text that is not valid logfmt is kept whole, as one "fields" member.
     public func log(_ level: Level, _ message: String, fields: [(String, String)], rawFields: String?) {
         guard enabled(level) else { return }
-        let all = [("ts", timestamp()), ("level", level.name), ("msg", message)] + fields
+        var all = [("ts", timestamp()), ("level", level.name), ("msg", message)] + fields
         var line: String
         switch format {
         case .logfmt:
             line = all.map { "\($0.0)=\(Logger.logfmtValue($0.1))" }.joined(separator: " ")
             if let rawFields, !rawFields.isEmpty { line += " " + rawFields }
         case .json:
-            var pairs = all
-            if let rawFields, !rawFields.isEmpty { pairs.append(("fields", rawFields)) }
-            let members = pairs.map { "\(Logger.jsonString($0.0)):\(Logger.jsonString($0.1))" }
+            if let rawFields, !rawFields.isEmpty {
+                all += Logger.parseLogfmt(rawFields) ?? [("fields", rawFields)]
+            }
+            let members = all.map { "\(Logger.jsonString($0.0)):\(Logger.jsonString($0.1))" }
             line = "{" + members.joined(separator: ",") + "}"
         }
         line += "\n"
         // One write per line, under a lock, so lines from several threads never interleave.
         output.withLock { _ in writeStandardError(line) }
+    }
+
+    /// `key=value key="quoted \"value\""` as pairs, or nil if the text is not logfmt.
+    static func parseLogfmt(_ text: String) -> [(String, String)]? {
+        var pairs: [(String, String)] = []
+        var rest = Substring(text)
+        while true {
+            rest = rest.drop { $0 == " " }
+            if rest.isEmpty { return pairs }
+            guard let equals = rest.firstIndex(of: "="), equals != rest.startIndex else { return nil }
+            let key = String(rest[..<equals])
+            guard !key.contains(" "), !key.contains("\"") else { return nil }
+            rest = rest[rest.index(after: equals)...]
+            var value = ""
+            if rest.first == "\"" {
+                rest = rest.dropFirst()
+                var closed = false
+                while let character = rest.first {
+                    rest = rest.dropFirst()
+                    if character == "\"" {
+                        closed = true
+                        break
+                    }
+                    guard character == "\\" else {
+                        value.append(character)
+                        continue
+                    }
+                    guard let escaped = rest.first else { return nil }
+                    rest = rest.dropFirst()
+                    switch escaped {
+                    case "n": value.append("\n")
+                    case "t": value.append("\t")
+                    case "r": value.append("\r")
+                    default: value.append(escaped)
+                    }
+                }
+                guard closed, rest.isEmpty || rest.first == " " else { return nil }
+            } else {
+                let end = rest.firstIndex(of: " ") ?? rest.endIndex
+                value = String(rest[..<end])
+                rest = rest[end...]
+            }
+            pairs.append((key, value))
+        }
     }
 
     static func logfmtValue(_ value: String) -> String {

@@ -52,7 +52,7 @@ extension Options {
                                           (the redis plugin defaults its url to CFN_REDIS_URL)
           --log.level=LEVEL               error, warn, info or debug [CFN_LOG_LEVEL] (default info)
           --log.format=FORMAT             logfmt or json [CFN_LOG_FORMAT] (default logfmt)
-          --help                          show this text
+          -h, --help                      show this text
           --version                       show the version
 
         Endpoints: the telemetry path and /metrics, /-/healthy, and / (a page linking to them).
@@ -75,6 +75,10 @@ extension Options {
         while index < arguments.count {
             let argument = arguments[index]
             index += 1
+            if argument == "-h" {
+                options.showHelp = true
+                continue
+            }
             guard argument.hasPrefix("--") else { throw UsageError(description: "unexpected argument \"\(argument)\"") }
             var name = String(argument.dropFirst(2))
             var value: String?
@@ -138,7 +142,7 @@ extension Options {
             web.maxRequests = count
         case "collector.timeout":
             guard let milliseconds = parseDuration(value), milliseconds > 0, milliseconds <= 600_000 else {
-                throw bad("expected a duration from 1ms to 10m, e.g. 5s or 500ms")
+                throw bad("expected a duration with a unit (ms, s or m) from 1ms to 10m, e.g. 5s or 500ms")
             }
             collectorTimeoutMilliseconds = milliseconds
         case "log.level":
@@ -158,14 +162,16 @@ extension Options {
     }
 }
 
-/// `250ms`, `5s`, `1m` or a bare number of milliseconds, as milliseconds.
+/// `250ms`, `5s` or `1m` as milliseconds. The unit is required: a bare `5` could mean either.
 func parseDuration(_ text: String) -> UInt32? {
     let units: [(String, UInt64)] = [("ms", 1), ("s", 1000), ("m", 60_000)]
     for (suffix, scale) in units where text.hasSuffix(suffix) {
-        guard let number = UInt64(text.dropLast(suffix.count)), number <= UInt64(UInt32.max) / scale else { return nil }
+        let digits = text.dropLast(suffix.count)
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let number = UInt64(digits),
+              number <= UInt64(UInt32.max) / scale else { return nil }
         return UInt32(number * scale)
     }
-    return UInt32(text)
+    return nil
 }
 
 extension String {

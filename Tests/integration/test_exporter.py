@@ -30,6 +30,7 @@ def promtool_problems(body):
     return [line for line in lines if line.strip() != accepted]
 
 def test_help_and_version():
+    assert run("-h").stdout == run("--help").stdout
     result = run("--help")
     assert result.returncode == 0
     assert "--web.listen-address=HOST:PORT" in result.stdout
@@ -48,6 +49,8 @@ def test_bad_flag_value_exits_2_naming_flag_and_value():
     assert 'flag --log.level: invalid value "loud"' in result.stderr
     result = run("--collector.timeout=soon")
     assert result.returncode == 2 and '"soon"' in result.stderr
+    result = run("--collector.timeout=5")
+    assert result.returncode == 2 and "with a unit (ms, s or m)" in result.stderr
 
 def test_bad_environment_value_exits_2_naming_the_variable():
     result = run(env={"CFN_WEB_MAX_REQUESTS": "many", "PATH": "/usr/bin:/bin"})
@@ -128,6 +131,17 @@ def test_json_logs_are_one_object_per_line(start_exporter):
     listening = [line for line in lines if line["msg"] == "listening"]
     assert listening and listening[0]["level"] == "info"
     assert listening[0]["address"] == exporter.address
+
+def test_json_logs_split_plugin_fields_into_members(redis_server, start_exporter):
+    redis_server.mset({"swarm:s1:blocking:broken": "not json"})
+    exporter = start_exporter("--log.format=json", "--plugin=redis",
+                              f"--plugin.redis.url={redis_server.url}")
+    exporter.scrape()
+    lines = [json.loads(line) for line in exporter.log().splitlines() if line.strip()]
+    skipped = [line for line in lines if line["msg"] == "skipping value that is not a JSON object"]
+    assert skipped, lines
+    assert skipped[0]["level"] == "warn" and skipped[0]["plugin"] == "redis"
+    assert skipped[0]["key"] == "swarm:s1:blocking:broken"
 
 def test_sigterm_and_sigint_stop_cleanly(start_exporter):
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
