@@ -94,3 +94,20 @@ def test_scrapes_beyond_the_limit_get_503_and_health_still_answers(bad_plugins, 
     assert health[0] == 200
     assert 200 in statuses and 503 in statuses, statuses
     assert "scrape refused: too many in flight" in exporter.log()
+
+def test_the_readme_c_example_builds_and_runs(tmp_path):
+    import re
+    readme = (REPO / "README.md").read_text()
+    example = re.search(r"## Using the library from C\n\n```c\n(.*?)```", readme, re.S)
+    assert example, "README.md lost its C example"
+    source = tmp_path / "example.c"
+    source.write_text(example.group(1))
+    binary = tmp_path / "example"
+    result = subprocess.run(["gcc", "-std=c11", "-Wall", "-Werror", str(source),
+                             f"-I{REPO / 'Include'}", "-o", str(binary), *link_library()],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    run = subprocess.run([str(binary)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    expected = 'timeout_events_total{coordinator_id="coord-1",timeout_type="heartbeat"} 1\n'
+    assert expected in run.stdout
