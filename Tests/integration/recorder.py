@@ -4,9 +4,12 @@
 
 Loads BUILD_DIR/libcfnmetrics.so, registers the five core metrics in a registry of its own, and
 every 100 ms observes blocking durations and signal latencies and counts heartbeat failures and
-timeout events, as instrumented coordinators would. GET /metrics on 127.0.0.1:PORT answers with
-the text format 0.0.4. Prints "listening PORT" once it serves. Recording stops, and the program
-exits, after --seconds (240 by default) or on SIGTERM / SIGINT.
+timeout events, as instrumented coordinators would. It also sets some coordinator counts once,
+as coordinators reporting them to the API server would. GET /prometheus/metrics (or /metrics)
+on 127.0.0.1:PORT answers with the text format 0.0.4, as api-project/server.js does, so that it
+can stand in for the API server in the shipped scrape job. Prints "listening PORT" once it
+serves. Recording stops, and the program exits, after --seconds (240 by default) or on SIGTERM /
+SIGINT.
 """
 import argparse
 import ctypes
@@ -22,6 +25,7 @@ CFN_FORMAT_TEXT_0_0_4 = 0
 ABI_VERSION = 1
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 TICK_SECONDS = 0.1
+METRICS_PATHS = ("/prometheus/metrics", "/metrics")
 
 # (family, label values, values cycled through one per tick). Swarm s1's waits end within a
 # minute and its "ack" signals within half a second; swarm s2's waits all take 40 minutes
@@ -39,6 +43,14 @@ INCREMENTS = [
     ("heartbeat_failures_total", ("c4", "timeout")),
     ("timeout_events_total", ("c5", "blocking")),
 ]
+# blocking_coordinators_total (swarm_id, phase, status): count, set once. The same counts
+# cfn-exporter reads from the Redis the end-to-end test fills (s1's active coordinators and
+# s2's blocked ones), so that two jobs serve them as in a real set-up where coordinators also
+# report their counts to the API server.
+COORDINATOR_COUNTS = {
+    ("s1", "p1", "active"): 3,
+    ("s2", "p1", "blocked"): 2,
+}
 
 class Library:
     """The few cfn_* calls used here, with their C signatures; every status is checked."""
@@ -61,6 +73,7 @@ class Library:
             "cfn_series_release": (None, [handle]),
             "cfn_histogram_observe": (status, [handle, ctypes.c_double]),
             "cfn_counter_inc": (status, [handle]),
+            "cfn_gauge_set": (status, [handle, ctypes.c_double]),
             "cfn_registry_render": (status, [handle, status,
                                              ctypes.POINTER(ctypes.POINTER(ctypes.c_char)),
                                              ctypes.POINTER(ctypes.c_size_t)]),
@@ -119,11 +132,17 @@ class Recorder:
         library.check(library.lib.cfn_register_core_metrics(self.registry),
                       "cfn_register_core_metrics")
         names = {name for name, *_ in OBSERVATIONS + INCREMENTS}
+        names.add("blocking_coordinators_total")
         self.families = {name: library.family(self.registry, name) for name in sorted(names)}
         self.histograms = [(library.series(self.families[name], labels), itertools.cycle(values))
                            for name, labels, values in OBSERVATIONS]
         self.counters = [library.series(self.families[name], labels)
                          for name, labels in INCREMENTS]
+        self.gauges = []
+        for labels, count in COORDINATOR_COUNTS.items():
+            gauge = library.series(self.families["blocking_coordinators_total"], labels)
+            self.gauges.append(gauge)
+            library.check(library.lib.cfn_gauge_set(gauge, count), "cfn_gauge_set")
         self.stopped = threading.Event()
         self.failure = None
 
@@ -152,7 +171,7 @@ class Recorder:
         lib = self.library.lib
         for series, _ in self.histograms:
             lib.cfn_series_release(series)
-        for series in self.counters:
+        for series in self.counters + self.gauges:
             lib.cfn_series_release(series)
         for family in self.families.values():
             lib.cfn_family_release(family)
@@ -161,8 +180,8 @@ class Recorder:
 def handler_for(recorder):
     class MetricsHandler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
-            if self.path.split("?", 1)[0] != "/metrics":
-                self.send_error(404, "only /metrics is served here")
+            if self.path.split("?", 1)[0] not in METRICS_PATHS:
+                self.send_error(404, f"only {' and '.join(METRICS_PATHS)} are served here")
                 return
             try:
                 body = recorder.library.render_text(recorder.registry)

@@ -2,10 +2,16 @@
 
 One stack serves the whole module, every part on a free loopback port: redis-server holding
 coordinators and heartbeats, cfn-exporter reading them, recorder.py observing durations and
-latencies and counting failures through the C ABI, and Prometheus scraping both every second
-and evaluating the shipped recording rules and alerts. The tests read only Prometheus's HTTP
-API, so they check what an operator sees: targets, the series Redis implies, every rule and
-alert expression, the alert states, and every query of the Grafana dashboard.
+latencies and counting failures through the C ABI, and Prometheus scraping them and itself
+every second and evaluating the shipped recording rules and alerts. Prometheus runs on the
+shipped prometheus/prometheus.yml with only the targets and intervals replaced: recorder.py
+takes the place of the API server in the job blocking-coordination-api, as any process that
+records through the library may. recorder.py also serves some of the coordinator counts the
+exporter reads from Redis, so that two jobs serve them as they can in production.
+
+The tests read only Prometheus's HTTP API, so they check what an operator sees: targets, the
+series Redis implies, every rule and alert expression, the alert states, and every query of
+the Grafana dashboard.
 
 Each check polls with a bounded wait; all waits share one deadline after the stack is up, so a
 broken stack fails within a minute and a half rather than once per test.
@@ -25,12 +31,15 @@ import pytest
 import yaml
 
 from conftest import BUILD_DIR, REPO, Exporter, RedisServer, free_port, wait_for
+from recorder import COORDINATOR_COUNTS
 
+CONFIG = REPO / "prometheus" / "prometheus.yml"
 RECORDING = (REPO / "prometheus" / "recording-rules.yml").resolve()
 ALERTS = (REPO / "prometheus" / "alerts" / "blocking-coordination-alerts.yml").resolve()
 DASHBOARD = REPO / "grafana" / "blocking-coordination-dashboard.json"
 RECORDER = Path(__file__).resolve().with_name("recorder.py")
-JOBS = {"blocking-coordination": "/prometheus/metrics", "recorder": "/metrics"}
+# The shipped scrape jobs: cfn-exporter, the API server (here recorder.py), Prometheus itself.
+EXPORTER_JOB, API_JOB, SELF_JOB = "blocking-coordination", "blocking-coordination-api", "prometheus"
 # Every poll of the module ends this long after Prometheus is ready at the latest.
 DEADLINE_SECONDS = 75
 
@@ -51,6 +60,10 @@ EXPECTED_COORDINATORS = {
     frozenset({"swarm_id": "s1", "phase": "p2", "status": "blocked"}.items()): 1,
     frozenset({"swarm_id": "s2", "phase": "p1", "status": "blocked"}.items()): 2,
 }
+# The part of these counts recorder.py serves as well, under the API server's job.
+API_COORDINATORS = {
+    frozenset(zip(("swarm_id", "phase", "status"), labels)): count
+    for labels, count in COORDINATOR_COUNTS.items()}
 # recording rule: (label, its values in the result). The recorder observes durations in s1
 # and s2 and latencies of "ack" and "wake" signals, and counts c4 "timeout" heartbeat failures
 # and c5 "blocking" timeouts; the exporter adds c4 "stale" and c6 "missing" from Redis.
@@ -75,11 +88,12 @@ ALERT_RESULTS = {
     "HighBlockingDuration": [{"swarm_id": "s2"}],
     # "wake" signals take 7 s, "ack" signals at most 0.3 s.
     "HighSignalLatency": [{"signal_type": "wake"}],
-    # 10 failures a second for c4; c4's stale and c6's missing heartbeat count once each.
-    # rate(...[5m]) over a few seconds of samples still divides by 300 s, so the rate of c4
+    # The recorder counts 10 "timeout" failures a second (for c4); the exporter's stale (c4)
+    # and missing (c6) heartbeats count once each, far below 0.1/s for their types.
+    # rate(...[5m]) over a few seconds of samples still divides by 300 s, so the timeout rate
     # passes 0.1/s only after about 3 s of scrapes; the checks poll until then.
-    "HeartbeatFailures": [{"coordinator_id": "c4"}],
-    "TimeoutEvents": [{"coordinator_id": "c5"}],
+    "HeartbeatFailures": [{"failure_type": "timeout"}],
+    "TimeoutEvents": [{"timeout_type": "blocking"}],
     # s2: every wait over 1800 s, and c5 started two hours ago; s1's oldest is a minute old.
     "StuckCoordinator": [{"swarm_id": "s2", "reason": "slow_completions"},
                          {"swarm_id": "s2", "reason": "still_blocking"}],
@@ -92,6 +106,11 @@ SWARM_SELECTIONS = {"all": ".*", "s1+s2": "(s1|s2)"}
 def load_yaml(path):
     with open(path, encoding="utf-8") as handle:
         return yaml.safe_load(handle)
+
+def shipped_jobs():
+    """job name: metrics path, of every scrape job in the shipped prometheus.yml."""
+    return {job["job_name"]: job.get("metrics_path", "/metrics")
+            for job in load_yaml(CONFIG)["scrape_configs"]}
 
 def rules(path):
     return [rule for group in load_yaml(path)["groups"] for rule in group["rules"]]
@@ -128,22 +147,24 @@ def by_labels(result, *names):
             for series in result}
 
 class Prometheus:
-    """Prometheus on a free loopback port with a config of its own, storage in a temp dir."""
+    """Prometheus on a free loopback port, storage in a temp dir, on the shipped config with
+    each job's target replaced by its stand-in here and every interval shortened to 1 s."""
 
     def __init__(self, workdir, exporter_address, recorder_address):
         self.binary = shutil.which("prometheus")
         assert self.binary, "prometheus is not on PATH (Debian package: prometheus)"
         self.port = free_port()
-        targets = {"blocking-coordination": exporter_address, "recorder": recorder_address}
-        config = {
-            "global": {"scrape_interval": "1s", "scrape_timeout": "1s",
-                       "evaluation_interval": "1s"},
-            "rule_files": [str(RECORDING), str(ALERTS)],
-            "scrape_configs": [
-                {"job_name": job, "metrics_path": path,
-                 "static_configs": [{"targets": [targets[job]]}]}
-                for job, path in JOBS.items()],
-        }
+        targets = {EXPORTER_JOB: exporter_address, API_JOB: recorder_address,
+                   SELF_JOB: f"127.0.0.1:{self.port}"}
+        config = load_yaml(CONFIG)
+        jobs = config["scrape_configs"]
+        assert {job["job_name"] for job in jobs} == set(targets), "a shipped job has no target"
+        for job in jobs:
+            job["static_configs"] = [{"targets": [targets[job["job_name"]]]}]
+        config["global"] = {"scrape_interval": "1s", "scrape_timeout": "1s",
+                            "evaluation_interval": "1s"}
+        config["rule_files"] = [str((CONFIG.parent / name).resolve())
+                                for name in config["rule_files"]]
         self.config_file = workdir / "prometheus.yml"
         self.config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
         self.log_file = workdir / "prometheus.log"
@@ -312,7 +333,7 @@ def settled(prometheus):
     group: rates then have samples to work on, and an empty answer means "no", not "not yet"."""
     three_scrapes = "count_over_time(up[5m]) >= 3"
     # Its own minimum wait: tests that failed before may have used up the module deadline.
-    prometheus.poll(lambda: len(prometheus.query(three_scrapes)) == len(JOBS),
+    prometheus.poll(lambda: len(prometheus.query(three_scrapes)) == len(shipped_jobs()),
                     "three scrapes of each target", minimum=20)
     seen = {}
 
@@ -330,28 +351,36 @@ def test_prometheus_is_installed():
     version = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
     assert version.returncode == 0 and "prometheus, version 2." in version.stdout + version.stderr
 
-def test_both_targets_are_scraped_and_up(prometheus, exporter, recorder):
+def test_every_shipped_job_is_scraped_and_up(prometheus, exporter, recorder):
+    jobs = shipped_jobs()
+
     def all_up():
         targets = prometheus.api("/api/v1/targets")["data"]["activeTargets"]
-        return len(targets) == len(JOBS) and all(t["health"] == "up" for t in targets) and targets
+        return len(targets) == len(jobs) and all(t["health"] == "up" for t in targets) and targets
 
-    targets = prometheus.poll(all_up, "both targets to be up")
+    targets = prometheus.poll(all_up, "every target to be up")
     found = {t["labels"]["job"]: (t["scrapeUrl"], t["lastError"]) for t in targets}
     assert found == {
-        "blocking-coordination": (exporter.url("/prometheus/metrics"), ""),
-        "recorder": (f"http://{recorder.address}/metrics", ""),
+        EXPORTER_JOB: (exporter.url(jobs[EXPORTER_JOB]), ""),
+        API_JOB: (f"http://{recorder.address}{jobs[API_JOB]}", ""),
+        SELF_JOB: (prometheus.url(jobs[SELF_JOB]), ""),
     }
+    assert jobs[EXPORTER_JOB] == jobs[API_JOB] == "/prometheus/metrics"
 
-def test_up_is_1_for_both_jobs(prometheus):
-    result = prometheus.poll_query("up", lambda r: len(r) == 2)
-    assert by_labels(result, "job") == {("blocking-coordination",): 1, ("recorder",): 1}
+def test_up_is_1_for_every_job(prometheus):
+    result = prometheus.poll_query("up", lambda r: len(r) == 3)
+    assert by_labels(result, "job") == {(EXPORTER_JOB,): 1, (API_JOB,): 1, (SELF_JOB,): 1}
 
-def test_coordinator_counts_are_exactly_what_redis_holds(prometheus):
-    result = prometheus.poll_query("blocking_coordinators_total", bool)
-    assert {series["metric"]["job"] for series in result} == {"blocking-coordination"}
-    found = {frozenset((k, series["metric"][k]) for k in ("swarm_id", "phase", "status")):
-             float(series["value"][1]) for series in result}
-    assert found == EXPECTED_COORDINATORS
+def test_coordinator_counts_are_exactly_what_redis_holds_and_the_api_was_told(prometheus):
+    def counts(result):
+        found = {}
+        for series in result:
+            labels = frozenset((k, series["metric"][k]) for k in ("swarm_id", "phase", "status"))
+            found.setdefault(series["metric"]["job"], {})[labels] = float(series["value"][1])
+        return found
+
+    result = prometheus.poll_query("blocking_coordinators_total", lambda r: len(counts(r)) == 2)
+    assert counts(result) == {EXPORTER_JOB: EXPECTED_COORDINATORS, API_JOB: API_COORDINATORS}
 
 def test_redis_collector_is_up(prometheus):
     expr = 'cfn_collector_up{collector="redis"}'
@@ -466,11 +495,18 @@ def test_dashboard_query_returns_data(settled, name, swarm):
     assert result, f"{name}: {expr} returned no data"
 
 def test_active_coordinators_panel_shows_3(settled):
+    # s1's 3 active coordinators are served by both jobs and counted once.
     queries = dashboard_queries()
     expr = grafana_expand(queries["Active Coordinators A"], SWARM_SELECTIONS["all"])
     assert [float(series["value"][1]) for series in settled.query(expr)] == [3.0]
 
+def test_active_coordinators_panel_shows_0_for_a_swarm_with_none_active(settled):
+    # s2's coordinators are all blocked; the Redis collector is up, so 0 rather than no data.
+    expr = grafana_expand(dashboard_queries()["Active Coordinators A"], "s2")
+    assert [float(series["value"][1]) for series in settled.query(expr)] == [0.0]
+
 def test_status_panel_splits_coordinators_as_redis_holds_them(settled):
+    # Both jobs serve s1's active and s2's blocked counts; each coordinator counts once.
     queries = dashboard_queries()
     expr = grafana_expand(queries["Coordinators by Status A"], SWARM_SELECTIONS["all"])
     assert by_labels(settled.query(expr), "status") == {("active",): 3, ("blocked",): 3}

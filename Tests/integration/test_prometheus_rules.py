@@ -20,6 +20,10 @@ ALERTS = PROMETHEUS / "alerts" / "blocking-coordination-alerts.yml"
 RECORDING = PROMETHEUS / "recording-rules.yml"
 RULE_TESTS = sorted((PROMETHEUS / "tests").glob("*.yml"))
 DASHBOARD = REPO / "grafana" / "blocking-coordination-dashboard.json"
+OPERATIONS = REPO / "docs" / "operations.md"
+# The labels Prometheus adds to what each shipped job scrapes.
+EXPORTER = {"job": "blocking-coordination", "instance": "localhost:3000"}
+API_SERVER = {"job": "blocking-coordination-api", "instance": "localhost:3001"}
 
 SEVERITIES = {
     "HighBlockingCoordinators": "warning",
@@ -68,6 +72,20 @@ def dashboard():
 def dashboard_queries():
     return [target["expr"] for panel in dashboard()["panels"] for target in panel["targets"]]
 
+def panel_query(title, swarm=".*"):
+    """The one query of a panel, as Grafana sends it with `swarm` picked in the selector."""
+    [panel] = [panel for panel in dashboard()["panels"] if panel["title"] == title]
+    [target] = panel["targets"]
+    expr = target["expr"].replace("${swarm}", swarm).replace("$swarm", swarm)
+    for variable, value in GRAFANA_VARIABLES.items():
+        expr = expr.replace(variable, value)
+    return expr
+
+def series(name, labels, values):
+    """One input series of a promtool rule test."""
+    text = ",".join(f'{key}="{value}"' for key, value in labels.items())
+    return {"series": f"{name}{{{text}}}", "values": values}
+
 def check_promql(tmp_path, expressions):
     """Runs promtool check rules on the expressions, each as a recording rule."""
     group = {"name": "dashboard-queries", "rules": [
@@ -92,14 +110,23 @@ def test_promtool_accepts_the_prometheus_config():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "is valid prometheus config file" in result.stdout
 
-def test_config_scrapes_the_exporter_every_15s():
+def test_config_scrapes_the_exporter_and_the_api_server_every_15s():
+    # The exporter serves what it derives from Redis; durations, latencies and timeouts are
+    # recorded by coordinators, through the API server (or another process using the library).
     config = load_yaml(CONFIG)
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert config["global"]["scrape_interval"] == "15s"
-    exporter = jobs["blocking-coordination"]
-    assert exporter["metrics_path"] == "/prometheus/metrics"
-    assert exporter["static_configs"][0]["targets"] == ["localhost:3000"]
-    assert "prometheus" in jobs
+    for labels in (EXPORTER, API_SERVER):
+        job = jobs[labels["job"]]
+        assert job["metrics_path"] == "/prometheus/metrics"
+        assert job["static_configs"][0]["targets"] == [labels["instance"]]
+    assert set(jobs) == {EXPORTER["job"], API_SERVER["job"], "prometheus"}
+
+def test_operations_guide_names_every_scrape_job():
+    text = OPERATIONS.read_text(encoding="utf-8")
+    missing = [job["job_name"] for job in load_yaml(CONFIG)["scrape_configs"]
+               if f"`{job['job_name']}`" not in text]
+    assert missing == []
 
 def test_config_loads_both_rule_files_by_relative_path():
     loaded = {(CONFIG.parent / name).resolve() for name in load_yaml(CONFIG)["rule_files"]}
@@ -153,6 +180,36 @@ def test_every_alert_is_tested_both_firing_and_quiet(name):
                     firing += bool(test.get("exp_alerts"))
                     quiet += not test.get("exp_alerts")
     assert firing and quiet, f"{name}: {firing} firing and {quiet} quiet checks"
+
+@pytest.mark.parametrize("name, label", [("HeartbeatFailures", "failure_type"),
+                                         ("TimeoutEvents", "timeout_type")])
+def test_rate_alert_judges_the_fleet_and_names_the_query_listing_coordinators(
+        tmp_path, name, label):
+    # The exporter counts at most one stale or missing failure per heartbeat_timeout (30 s)
+    # and coordinator, so a per-coordinator threshold of 0.1/s could never be reached.
+    rule = alerts()[name]
+    assert re.fullmatch(rf"sum by \({label}\) \(coordinator:\w+:rate5m\) > 0\.1",
+                        rule["expr"].strip()), rule["expr"]
+    assert f"$labels.{label}" in rule["annotations"]["description"]
+    [query] = re.findall(r"`([^`]+)`", rule["annotations"]["action"])
+    assert query.startswith("topk(10, sum by (coordinator_id) (increase("), query
+    query = query.replace(f"{{{{ $labels.{label} }}}}", "stale")
+    assert "{{" not in query, query
+    result = check_promql(tmp_path, [query])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+def test_every_sum_of_coordinator_counts_takes_each_count_once():
+    # The exporter and the API server can both serve a (swarm_id, phase, status) count; each
+    # reading must first keep one value per count, whatever job or instance serves it.
+    expressions = [rule["expr"] for rule in rules(RECORDING) + rules(ALERTS)]
+    expressions += dashboard_queries()
+    readings = 0
+    for expr in expressions:
+        for match in re.finditer(r"\bblocking_coordinators_total\b", expr):
+            before = " ".join(expr[:match.start()].split())
+            assert re.search(r"max (by|without) \([\w, ]*\) \($", before), expr
+            readings += 1
+    assert readings >= 3
 
 def test_stuck_coordinator_does_not_compare_a_capped_quantile():
     # histogram_quantile never answers above the highest finite bucket (1800 s),
@@ -227,3 +284,53 @@ def test_dashboard_queries_are_valid_promql(tmp_path):
     result = check_promql(tmp_path, queries)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"SUCCESS: {len(queries)} rules found" in result.stdout
+
+def test_coordinator_panels_count_each_coordinator_once_and_show_0_only_with_redis_read(
+        tmp_path):
+    # Both jobs serve alpha's counts, beta's come from the API server only, gamma's from the
+    # exporter only; nothing is active in gamma.
+    both = (EXPORTER, API_SERVER)
+    counts = [("alpha", "plan", "active", 4, both), ("alpha", "execute", "active", 7, both),
+              ("alpha", "execute", "blocked", 3, both),
+              ("beta", "plan", "active", 2, (API_SERVER,)),
+              ("gamma", "plan", "blocked", 5, (EXPORTER,))]
+
+    def coordinators(exporter_serves):
+        inputs = []
+        for swarm, phase, status, count, sources in counts:
+            labels = {"swarm_id": swarm, "phase": phase, "status": status}
+            inputs += [series("blocking_coordinators_total", {**job, **labels}, f"{count}x10")
+                       for job in sources if job is API_SERVER or exporter_serves]
+        return inputs
+
+    def collector_up(value):
+        return [series("cfn_collector_up", {**EXPORTER, "collector": "redis"}, f"{value}x10")]
+
+    def check(expr, samples):
+        return {"expr": expr, "eval_time": "5m",
+                "exp_samples": [{"labels": labels, "value": value}
+                                for labels, value in samples]}
+
+    active, by_status = "Active Coordinators", "Coordinators by Status"
+    tests = [
+        {"name": "Redis read", "interval": "1m",
+         "input_series": coordinators(True) + collector_up(1),
+         "promql_expr_test": [
+             check(panel_query(active), [("{}", 13)]),
+             check(panel_query(active, "alpha"), [("{}", 11)]),
+             check(panel_query(active, "gamma"), [("{}", 0)]),
+             check(panel_query(by_status), [('{status="active"}', 13),
+                                            ('{status="blocked"}', 8)])]},
+        {"name": "Redis collector down", "interval": "1m",
+         "input_series": coordinators(False) + collector_up(0),
+         "promql_expr_test": [check(panel_query(active, "beta"), [("{}", 2)]),
+                              check(panel_query(active, "gamma"), [])]},
+        {"name": "exporter not scraped", "interval": "1m",
+         "input_series": coordinators(False),
+         "promql_expr_test": [check(panel_query(active, "gamma"), [])]},
+    ]
+    path = tmp_path / "dashboard-test.yml"
+    path.write_text(yaml.safe_dump({"rule_files": [], "tests": tests}), encoding="utf-8")
+    result = run("test", "rules", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
