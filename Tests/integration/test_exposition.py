@@ -1,7 +1,6 @@
 """What the registry writes, read back by promtool and by prometheus_client's text and
 OpenMetrics parsers: names, labels and values must come back exactly as recorded."""
 import math
-import subprocess
 
 import pytest
 from prometheus_client.openmetrics.parser import (
@@ -9,6 +8,7 @@ from prometheus_client.openmetrics.parser import (
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
 from cfnlib import OPENMETRICS, TEXT, CfnError, Library, Registry
+from conftest import promtool_findings
 
 AWKWARD_VALUES = [
     "", "plain", 'dou"ble"', "back\\slash", "new\nline", "tab\there", "\\n literally",
@@ -21,11 +21,6 @@ def registry():
     registry = Registry(Library())
     yield registry
     registry.close()
-
-def promtool_findings(body):
-    result = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
-                            text=True, timeout=120)
-    return [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
 
 def parsed_samples(families):
     return {(sample.name, frozenset(sample.labels.items())): sample.value
