@@ -17,7 +17,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib"),
         .target(name: "CFNLogging"),
         .target(name: "CFNPluginHost", dependencies: ["CFNMetrics", "cfnmetrics", "CCFNABI", "CFNLogging"]),
-        .target(name: "CFNHTTP", dependencies: ["CMicroHTTPD", "CZlib", "CFNLogging"]),
+        .target(name: "CFNHTTPShim"),
+        .target(name: "CFNHTTP", dependencies: ["CMicroHTTPD", "CZlib", "CFNLogging", "CFNHTTPShim"]),
         .executableTarget(
             name: "cfn-exporter",
             dependencies: ["CFNMetrics", "cfnmetrics", "CFNPluginHost", "CFNHTTP", "CFNLogging"],

@@ -67,3 +67,19 @@ private func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MH
     }
     return MHD_queue_response(connection, UInt32(response.status), reply)
 }
+
+/// libmicrohttpd's own messages (a client's malformed request, a full connection table), routed
+/// through our logger at debug level: any client can cause them, so they must not flood the log
+/// or break its format.
+func libraryLogCallback(_ context: UnsafeMutableRawPointer?, _ text: UnsafePointer<CChar>?) {
+    guard let context, let text else { return }
+    let server = Unmanaged<HTTPServer>.fromOpaque(context).takeUnretainedValue()
+    guard server.logger.enabled(.debug) else { return }
+    server.logger.debug("libmicrohttpd", ["message": String(cString: text).trimmingSpaces().replacingNewlines()])
+}
+
+extension String {
+    func replacingNewlines() -> String {
+        String(map { $0 == "\n" || $0 == "\r" ? " " : $0 })
+    }
+}

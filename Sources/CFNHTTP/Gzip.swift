@@ -24,16 +24,24 @@ public enum Gzip {
         return output
     }
 
-    /// Whether an Accept-Encoding header allows gzip (`gzip` or `*` with a non-zero q).
+    /// Whether an Accept-Encoding header allows gzip: its own q-value if listed, else that of `*`;
+    /// a missing q is 1, a malformed one 0.
     public static func accepted(by acceptEncoding: String?) -> Bool {
         guard let acceptEncoding else { return false }
+        var gzipQuality: Double?
+        var anyQuality: Double?
         for item in acceptEncoding.split(separator: ",") {
             let parts = item.split(separator: ";").map { $0.trimmingSpaces().lowercased() }
-            guard let coding = parts.first, coding == "gzip" || coding == "*" else { continue }
-            let quality = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
-            return quality > 0
+            guard let coding = parts.first else { continue }
+            var quality = 1.0
+            if let parameter = parts.dropFirst().first(where: { $0.hasPrefix("q=") }) {
+                let value = Double(parameter.dropFirst(2)) ?? 0
+                quality = value.isFinite && value >= 0 && value <= 1 ? value : 0
+            }
+            if coding == "gzip" { gzipQuality = quality }
+            if coding == "*" { anyQuality = quality }
         }
-        return false
+        return (gzipQuality ?? anyQuality ?? 0) > 0
     }
 }
 

@@ -1,4 +1,5 @@
 import CFNLogging
+import CFNHTTPShim
 import CMicroHTTPD
 
 #if canImport(Glibc)
@@ -15,8 +16,11 @@ public final class HTTPServer: @unchecked Sendable {
 
     public struct Limits: Sendable {
         public var threads: UInt32 = 4
-        public var connectionTimeoutSeconds: UInt32 = 30
-        public var maxConnections: UInt32 = 64
+        /// An idle connection is closed after this long.
+        public var connectionTimeoutSeconds: UInt32 = 10
+        /// Connections per thread: libmicrohttpd splits its connection limit across the thread
+        /// pool, so the limit grows with the pool rather than leaving some threads with none.
+        public var connectionsPerThread: UInt32 = 64
 
         public init() {}
     }
@@ -39,14 +43,17 @@ public final class HTTPServer: @unchecked Sendable {
         socket = fd
         var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_ERROR_LOG.rawValue
         if family == AF_INET6 { flags |= MHD_USE_IPv6.rawValue }
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        cfn_http_set_log_sink(libraryLogCallback)
+        // The logger goes first, so that libmicrohttpd prints nothing of its own.
         let options: [CVarArg] = [
+            MHD_OPTION.EXTERNAL_LOGGER.rawValue, OpaquePointer(cfn_http_format_log_pointer()), OpaquePointer(context),
             MHD_OPTION.LISTEN_SOCKET.rawValue, fd,
             MHD_OPTION.THREAD_POOL_SIZE.rawValue, limits.threads,
             MHD_OPTION.CONNECTION_TIMEOUT.rawValue, limits.connectionTimeoutSeconds,
-            MHD_OPTION.CONNECTION_LIMIT.rawValue, limits.maxConnections,
+            MHD_OPTION.CONNECTION_LIMIT.rawValue, limits.threads * limits.connectionsPerThread,
             MHD_OPTION.END.rawValue,
         ]
-        let context = Unmanaged.passUnretained(self).toOpaque()
         daemon = withVaList(options) { arguments in
             MHD_start_daemon_va(flags, 0, nil, nil, accessHandler, context, arguments)
         }

@@ -83,6 +83,7 @@ public final class MetricFamily: @unchecked Sendable {
 
     private func remove<Key: LabelKey>(key: Key) throws(MetricsError) {
         try checkCount(key.count)
+        try key.checkPresent(metric: descriptor.name, labelNames: descriptor.labelNames)
         let hash = key.hash()
         let removed = table.withLock { $0.remove(hash: hash, key: key) }
         guard removed else {

@@ -12,6 +12,8 @@ protocol LabelKey {
     func hash() -> UInt64
     /// Whether these values equal a series' key bytes (values each followed by 0xFF).
     func matches(_ key: UnsafeBufferPointer<UInt8>) -> Bool
+    /// Throws if a value is missing (a NULL C string), as creating a series would.
+    func checkPresent(metric: String, labelNames: [String]) throws(MetricsError)
     /// Copies the values into strings for a new series; throws on invalid UTF-8.
     func makeValues(metric: String, labelNames: [String]) throws(MetricsError) -> [String]
 }
@@ -95,6 +97,8 @@ struct StringLabelKey: LabelKey {
         return offset == key.count
     }
 
+    func checkPresent(metric: String, labelNames: [String]) throws(MetricsError) {}
+
     func makeValues(metric: String, labelNames: [String]) throws(MetricsError) -> [String] {
         values
     }
@@ -122,6 +126,12 @@ struct CStringLabelKey: LabelKey {
             }
         }
         return offset == key.count
+    }
+
+    func checkPresent(metric: String, labelNames: [String]) throws(MetricsError) {
+        if let index = pointers.firstIndex(where: { $0 == nil }) {
+            throw MetricsError(.invalidArgument, "metric \(metric): value of label \(labelNames[index]) is NULL")
+        }
     }
 
     func makeValues(metric: String, labelNames: [String]) throws(MetricsError) -> [String] {

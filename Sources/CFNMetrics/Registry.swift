@@ -122,15 +122,23 @@ public final class Registry: @unchecked Sendable {
 struct FamilyIndex {
     var byName: [String: MetricFamily] = [:]
     var constantLabels: [(name: String, value: String)] = []
+    /// Every sample and family name that a family's output uses, with the family's name.
+    private var claimed: [String: String] = [:]
     private var ordered: [MetricFamily]?
 
     mutating func insert(_ family: MetricFamily) {
         byName[family.descriptor.name] = family
+        for claim in FamilyIndex.names(family.descriptor.name, family.descriptor.type) {
+            claimed[claim] = family.descriptor.name
+        }
         ordered = nil
     }
 
     mutating func remove(_ name: String) -> Bool {
-        guard byName.removeValue(forKey: name) != nil else { return false }
+        guard let family = byName.removeValue(forKey: name) else { return false }
+        for claim in FamilyIndex.names(name, family.descriptor.type) where claimed[claim] == name {
+            claimed[claim] = nil
+        }
         ordered = nil
         return true
     }
@@ -144,13 +152,13 @@ struct FamilyIndex {
 
     /// Refuses a family whose sample or family names, in either format, would collide with another
     /// family's: `x_count` beside histogram `x`, gauge `x` beside counter `x_total` (both are family
-    /// `x` in OpenMetrics), `x_created` beside counter `x`.
+    /// `x` in OpenMetrics), `x_created` beside counter `x`. `claimed` keeps every family's names, so
+    /// the check costs the same however many families there are.
     func checkNoClash(_ name: String, type: MetricType) throws(MetricsError) {
-        let claimed = FamilyIndex.names(name, type)
-        for (other, family) in byName
-        where !claimed.isDisjoint(with: FamilyIndex.names(other, family.descriptor.type)) {
+        for claim in FamilyIndex.names(name, type) {
+            guard let owner = claimed[claim], let family = byName[owner] else { continue }
             throw MetricsError(
-                .conflict, "metric \(name) would clash with the samples of \(family.descriptor.type.rawValue) \(other)")
+                .conflict, "metric \(name) would clash with the samples of \(family.descriptor.type.rawValue) \(owner)")
         }
     }
 

@@ -12,7 +12,8 @@ enum Validation {
 
     /// `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__`, unique within the metric, no `le` on histograms.
     static func checkLabelNames(_ names: [String], metric: String, type: MetricType) throws(MetricsError) {
-        for (index, name) in names.enumerated() {
+        var seen = Set<String>()
+        for name in names {
             guard isValidName(name, allowColon: false) else {
                 throw MetricsError(
                     .invalidName,
@@ -27,7 +28,7 @@ enum Validation {
                 throw MetricsError(
                     .invalidName, "metric \(metric): label name \"le\" is reserved for histogram buckets")
             }
-            if names[..<index].contains(name) {
+            if !seen.insert(name).inserted {
                 throw MetricsError(.invalidName, "metric \(metric): label name \(quoted(name)) appears twice")
             }
         }

@@ -72,7 +72,8 @@ enum Exporter {
         } catch {
             logger.error("cannot serve HTTP", ["error": error.description])
             host.shutdown()
-            return 1
+            // An address that cannot be resolved is a bad flag value; anything else is a failure.
+            return error.kind == .invalidAddress ? 2 : 1
         }
         let plugins = host.pluginNames.joined(separator: ",")
         logger.info("starting cfn-exporter", ["version": exporterVersion, "plugins": plugins])

@@ -36,7 +36,8 @@ extension Options {
         Serves blocking-coordination metrics for Prometheus, collected by plugins (e.g. redis).
 
         Flags (each also read from the environment variable in brackets):
-          --web.listen-address=HOST:PORT  address to listen on; port 0 picks a free port
+          --web.listen-address=HOST:PORT  address to listen on; port 0 picks a free port; :PORT
+                                          listens on all IPv4 addresses, [::]:PORT on all IPv6
                                           [CFN_WEB_LISTEN_ADDRESS] (default 127.0.0.1:3000)
           --web.telemetry-path=PATH       path of the metrics; /metrics answers too
                                           [CFN_WEB_TELEMETRY_PATH] (default /prometheus/metrics)
@@ -69,6 +70,12 @@ extension Options {
     /// Parses `arguments` (without the program name) over `environment`.
     static func parse(_ arguments: [String], environment: [String: String]) throws(UsageError) -> Options {
         var options = Options()
+        // Help and version answer even when the environment holds a malformed value.
+        if arguments.contains(where: { ["-h", "--help", "--version"].contains($0) }) {
+            options.showHelp = arguments.contains("-h") || arguments.contains("--help")
+            options.showVersion = arguments.contains("--version")
+            return options
+        }
         try options.apply(environment: environment)
         var commandLinePlugins: [String] = []
         var index = 0
@@ -87,8 +94,8 @@ extension Options {
                 name = String(name[..<equals])
             }
             switch name {
-            case "help": options.showHelp = true
-            case "version": options.showVersion = true
+            case "help", "version":
+                throw UsageError(description: "flag --\(name) takes no value")
             default:
                 guard valueFlags.contains(name) || name.hasPrefix("plugin.") else {
                     throw UsageError(description: "unknown flag --\(name)")
@@ -133,7 +140,12 @@ extension Options {
         case "web.listen-address":
             do { web.listenAddress = try ListenAddress(parsing: value) } catch { throw bad("expected HOST:PORT") }
         case "web.telemetry-path":
-            guard value.hasPrefix("/"), !value.contains(" ") else { throw bad("expected a path starting with /") }
+            let reserved = ["/", "/-/healthy", "/-/ready"]
+            guard value.hasPrefix("/"), !reserved.contains(value),
+                  value.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F && $0 != "?" && $0 != "#" })
+            else {
+                throw bad("expected a path starting with /, without spaces, ? or #, other than / and /-/healthy")
+            }
             web.telemetryPath = value
         case "web.max-requests":
             guard let count = Int(value), count > 0, count <= 1000 else {

@@ -37,10 +37,10 @@ final class Routes: @unchecked Sendable {
         case options.web.telemetryPath, "/metrics": handler = "metrics"
         case "/-/healthy", "/-/ready": handler = "health"
         case "/": handler = "home"
-        default: return ("other", .text(404, "404 page not found: \(request.path)\n"))
+        default: return ("other", .text(404, "404 page not found: \(shown(request.path))\n"))
         }
         guard request.method == "GET" || request.method == "HEAD" else {
-            var response = HTTPResponse.text(405, "method \(request.method) not allowed: use GET or HEAD\n")
+            var response = HTTPResponse.text(405, "method \(shown(request.method)) not allowed: use GET or HEAD\n")
             response.headers.append(("Allow", "GET, HEAD"))
             return (handler, response)
         }
@@ -73,18 +73,19 @@ final class Routes: @unchecked Sendable {
         return response
     }
 
-    /// The configured deadline, shortened to fit Prometheus's own scrape timeout when it sends one.
+    /// The configured deadline, shortened to fit Prometheus's own scrape timeout when it sends one,
+    /// but never below one second: any client can send the header, and a tiny deadline would fail
+    /// the collection for every scraper.
     private func collectTimeout(_ request: HTTPRequest) -> UInt32 {
-        var timeout = options.collectorTimeoutMilliseconds
-        if let header = request.header("X-Prometheus-Scrape-Timeout-Seconds"), let seconds = Double(header),
-           seconds.isFinite, seconds > 0.5 {
-            timeout = min(timeout, UInt32(min((seconds - 0.5) * 1000, Double(UInt32.max))))
-        }
-        return timeout
+        let configured = options.collectorTimeoutMilliseconds
+        guard let header = request.header("X-Prometheus-Scrape-Timeout-Seconds"), let seconds = Double(header),
+              seconds.isFinite, seconds > 0 else { return configured }
+        let budget = max((seconds - 0.5) * 1000, 1000)
+        return budget < Double(configured) ? UInt32(budget) : configured
     }
 
     private func home() -> HTTPResponse {
-        let path = options.web.telemetryPath
+        let path = htmlEscaped(options.web.telemetryPath)
         let page = """
             <!DOCTYPE html>
             <html><head><title>cfn-exporter</title></head>
@@ -96,6 +97,28 @@ final class Routes: @unchecked Sendable {
             """
         return HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(page.utf8))
     }
+}
+
+/// Client text echoed in an error body: at most 100 characters, control characters replaced.
+private func shown(_ text: String) -> String {
+    let cleaned = String(text.unicodeScalars.prefix(100).map {
+        $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0)
+    })
+    return text.unicodeScalars.count > 100 ? cleaned + "…" : cleaned
+}
+
+private func htmlEscaped(_ text: String) -> String {
+    var out = ""
+    for character in text {
+        switch character {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        default: out.append(character)
+        }
+    }
+    return out
 }
 
 /// Picks the exposition format from an Accept header, as Prometheus sends it.

@@ -24,7 +24,9 @@ let defaultRegistry = Registry()
 func labelBuffer(
     _ pointer: UnsafePointer<UnsafePointer<CChar>?>?, _ count: Int, what: String
 ) throws(MetricsError) -> UnsafeBufferPointer<UnsafePointer<CChar>?> {
-    guard count >= 0 else { throw MetricsError(.invalidArgument, "\(what) count \(count) is negative") }
+    guard count >= 0, count < 1 << 32 else {
+        throw MetricsError(.invalidArgument, "\(what) count \(UInt(bitPattern: count)) is too large")
+    }
     if count == 0 { return UnsafeBufferPointer(start: nil, count: 0) }
     guard let pointer else { throw MetricsError(.invalidArgument, "\(what) is NULL but its count is \(count)") }
     return UnsafeBufferPointer(start: pointer, count: count)

@@ -111,3 +111,12 @@ def test_the_readme_c_example_builds_and_runs(tmp_path):
     assert run.returncode == 0, run.stderr
     expected = 'timeout_events_total{coordinator_id="coord-1",timeout_type="heartbeat"} 1\n'
     assert expected in run.stdout
+
+def test_a_tiny_scrape_timeout_header_cannot_starve_collectors(bad_plugins, start_exporter):
+    import re
+    exporter = start_exporter(f"--plugin={bad_plugins['failing']}")
+    for header in ("0.5001", "3", "100", "nonsense"):
+        exporter.get(headers={"X-Prometheus-Scrape-Timeout-Seconds": header})
+    # The failing plugin reports the deadline it got; a changed message is logged at error level.
+    deadlines = re.findall(r"\(deadline (\d+) ms\)", exporter.log())
+    assert deadlines == ["1000", "2500", "5000"]

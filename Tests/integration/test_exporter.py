@@ -181,3 +181,40 @@ def test_redis_end_to_end(redis_server, start_exporter):
     assert samples(body, "blocking_coordinators_total") == {
         frozenset({"swarm_id": "s3", "phase": "p", "status": "active"}.items()): 1,
     }
+
+def test_many_allowed_scrapes_do_not_starve_connections(start_exporter):
+    exporter = start_exporter("--web.max-requests=200")
+    statuses = [exporter.get("/-/healthy")[0] for _ in range(60)]
+    assert statuses == [200] * 60
+
+def test_accept_encoding_is_read_by_quality(start_exporter):
+    exporter = start_exporter()
+    cases = {"*;q=0, gzip": True, "gzip;q=abc": False, "*": True, "gzip;q=0.001": True,
+             "identity": False, "GZIP": True, "br, *;q=0": False}
+    for header, compressed in cases.items():
+        _, headers, _ = exporter.get(headers={"Accept-Encoding": header})
+        assert (headers.get("Content-Encoding") == "gzip") == compressed, header
+
+def test_error_bodies_do_not_reflect_long_or_control_input(start_exporter):
+    exporter = start_exporter()
+    status, _, body = exporter.get("/" + "a" * 5000)
+    assert status == 404 and len(body) < 200
+    status, _, body = exporter.get("/x%01y")
+    assert status == 404 and b"\x01" not in body
+
+def test_telemetry_path_must_be_reachable_and_not_shadow_others():
+    for path in ("/metrics?x=1", "/-/healthy", "/", "/a b", "metrics"):
+        result = run(f"--web.telemetry-path={path}")
+        assert result.returncode == 2, path
+        assert "flag --web.telemetry-path: invalid value" in result.stderr
+
+def test_help_answers_despite_a_malformed_environment():
+    result = run("--help", env={"CFN_WEB_MAX_REQUESTS": "many", "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0 and "Usage: cfn-exporter" in result.stdout
+    result = run("--help=no")
+    assert result.returncode == 2 and "flag --help takes no value" in result.stderr
+
+def test_unresolvable_listen_host_is_a_bad_flag_value():
+    result = run("--web.listen-address=nonexistent.invalid:0")
+    assert result.returncode == 2
+    assert "listen address nonexistent.invalid:0" in result.stderr
