@@ -1,9 +1,13 @@
 /*
- * connection.h - one blocking hiredis connection, bounded by a deadline.
+ * connection.h - one hiredis connection, bounded by a deadline.
  *
- * Every wait (connect, each reply) is limited to the smaller of its own timeout
- * and the time left before the collect deadline. A failed collect drops the
- * connection and delays the next attempt: min(failures x 50 ms, 2 s).
+ * The connect blocks; after it the socket is non-blocking and every write and
+ * every reply is driven here with poll(), so that each is limited as a whole (not
+ * each read(2) of it) to the smaller of its own timeout and the time left before
+ * the collect deadline. A reply may hold at most max(1,000,000, 10 x scan_count)
+ * elements, nested arrays included, and no single value longer than 64 MB: a
+ * larger one is a protocol error. A failed collect drops the connection and
+ * delays the next attempt: min(failures x 50 ms, 2 s).
  */
 #ifndef CFN_REDIS_CONNECTION_H
 #define CFN_REDIS_CONNECTION_H
@@ -26,7 +30,12 @@ typedef struct deadline {
 
 typedef struct connection {
     redisContext *context;        /* NULL while disconnected */
-    uint64_t armed_ms;            /* the socket timeout set last; 0 if none */
+    /* hiredis's reply functions with createArray bounded, and its own createArray */
+    redisReplyObjectFunctions functions;
+    void *(*create_array)(const redisReadTask *task, int elements);
+    size_t max_elements;          /* elements allowed in one reply, nested ones included */
+    size_t elements;              /* elements of the reply being read so far */
+    int too_many;                 /* the reply being read went past max_elements */
     int reused;                   /* context was opened by an earlier collect */
     int unsent;                   /* commands are queued but not written yet */
     const char *prelude_names[2]; /* AUTH and/or SELECT, queued on a new connection */
