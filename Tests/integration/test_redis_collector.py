@@ -1,6 +1,7 @@
 """The Redis collector plugin, through the real exporter against real redis-server processes."""
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -40,6 +41,13 @@ def run_exporter(*args, env=None):
 
 def log_has(exporter, text):
     return wait_for(lambda: text in exporter.log(), timeout=5, what=f"{text!r} in the log")
+
+def by_key_type(body, name):
+    """A family labelled by key_type as {key_type: value}."""
+    return {dict(k)["key_type"]: v for k, v in samples(body, name).items()}
+
+def log_lines(exporter, text):
+    return [line for line in exporter.log().splitlines() if text in line]
 
 @pytest.fixture
 def extra_redis(tmp_path):
@@ -337,24 +345,133 @@ def test_heartbeat_values_that_are_not_json_objects_are_counted(redis_server, st
     assert samples(body, "heartbeat_failures_total") == {}
     log_has(exporter, "key=blocking:heartbeat:c1")
 
-def test_timeout_counter_mirrors_redis(redis_server, start_exporter):
-    name = "cfn_redis_timeout_events_total"
-    exporter = start_plugin(start_exporter, redis_server.url)
-    assert sample_value(exporter.scrape(), name) is None  # no key yet: no sample
+SKIPPED = 'msg="skipping value that is not a JSON object"'
+NOT_AN_INTEGER = 'msg="skipping value that is not a non-negative integer"'
 
-    for stored, shown in [("5", 5), ("9", 9), ("9", 9), ("3", 3), ("12", 12)]:
+def test_each_bad_value_is_counted_and_logged_once(redis_server, start_exporter):
+    redis_server.mset({
+        "swarm:s1:blocking:good": coordinator("s1", "good", "p", "active"),
+        "blocking:heartbeat:good": heartbeat("good", 0),
+        "swarm:s1:blocking:bad": "not json",
+        # One heartbeat read for two coordinator keys with the same id: one bad value.
+        "swarm:s1:blocking:shared": coordinator("s1", "shared", "p", "active"),
+        "swarm:s2:blocking:shared": coordinator("s2", "shared", "p", "active"),
+        "blocking:heartbeat:shared": "42",
+        "metrics:timeout_events_total": "twelve",
+    })
+    exporter = start_plugin(start_exporter, redis_server.url)
+    once = {"coordinator": 1, "heartbeat": 1, "timeout_counter": 1}
+    for scrape in range(3):  # the same bad values stay: counted and logged at the first only
+        body = exporter.scrape()
+        assert by_key_type(body, "cfn_redis_parse_errors_total") == once, scrape
+        assert by_key_type(body, "cfn_redis_invalid_values") == once, scrape
+        assert sample_value(body, "cfn_collector_up", UP) == 1
+    assert len(log_lines(exporter, "key=swarm:s1:blocking:bad")) == 1
+    assert len(log_lines(exporter, "key=blocking:heartbeat:shared")) == 1
+    assert len(log_lines(exporter, "key=metrics:timeout_events_total")) == 1
+    assert len(log_lines(exporter, SKIPPED)) == 2 and len(log_lines(exporter, NOT_AN_INTEGER)) == 1
+
+    # Another bad value in the same key counts again; a key that is readable again is
+    # forgotten, so the same bad value coming back later counts again too.
+    redis_server.mset({"swarm:s1:blocking:bad": "[1]", "blocking:heartbeat:shared":
+                       heartbeat("shared", 0), "metrics:timeout_events_total": "12"})
+    body = exporter.scrape()
+    assert by_key_type(body, "cfn_redis_parse_errors_total") == {
+        "coordinator": 2, "heartbeat": 1, "timeout_counter": 1}
+    assert by_key_type(body, "cfn_redis_invalid_values") == {
+        "coordinator": 1, "heartbeat": 0, "timeout_counter": 0}
+    redis_server.mset({"blocking:heartbeat:shared": "42", "metrics:timeout_events_total": "twelve"})
+    redis_server.cli("DEL", "swarm:s1:blocking:bad")
+    for scrape in range(2):
+        body = exporter.scrape()
+        assert by_key_type(body, "cfn_redis_parse_errors_total") == {
+            "coordinator": 2, "heartbeat": 2, "timeout_counter": 2}, scrape
+        assert by_key_type(body, "cfn_redis_invalid_values") == {
+            "coordinator": 0, "heartbeat": 1, "timeout_counter": 1}, scrape
+    redis_server.cli("SET", "swarm:s1:blocking:bad", "[1]")  # deleted, then back: new again
+    body = exporter.scrape()
+    assert by_key_type(body, "cfn_redis_parse_errors_total")["coordinator"] == 3
+    assert len(log_lines(exporter, "key=swarm:s1:blocking:bad")) == 3
+    assert len(log_lines(exporter, "key=blocking:heartbeat:shared")) == 2
+    assert len(log_lines(exporter, "key=metrics:timeout_events_total")) == 2
+
+def test_warnings_are_capped_per_collection_with_a_summary(redis_server, start_exporter):
+    redis_server.mset({f"swarm:s1:blocking:bad{n}": "not json" for n in range(15)})
+    exporter = start_plugin(start_exporter, redis_server.url)
+    body = exporter.scrape()
+    assert by_key_type(body, "cfn_redis_parse_errors_total")["coordinator"] == 15
+    summary = 'msg="more values were skipped than logged" plugin=redis count=5'
+    log_has(exporter, summary)
+    assert len(log_lines(exporter, SKIPPED)) == 10
+    body = exporter.scrape()  # nothing new: no warning, no summary
+    assert by_key_type(body, "cfn_redis_parse_errors_total")["coordinator"] == 15
+    assert by_key_type(body, "cfn_redis_invalid_values")["coordinator"] == 15
+    assert len(log_lines(exporter, SKIPPED)) == 10
+    assert len(log_lines(exporter, "more values were skipped")) == 1
+
+def test_the_memory_of_bad_values_is_bounded(redis_server, start_exporter):
+    limit = 10_000  # BAD_VALUES_LIMIT in plugins/redis/bad_values.h
+    redis_server.mset({f"swarm:s:blocking:b{n}": "not json" for n in range(limit)})
+    exporter = start_plugin(start_exporter, redis_server.url)
+
+    def counted():
+        body = exporter.scrape()
+        assert sample_value(body, "cfn_collector_up", UP) == 1
+        return (sample_value(body, "cfn_redis_parse_errors_total", {"key_type": "coordinator"}),
+                sample_value(body, "cfn_redis_invalid_values", {"key_type": "coordinator"}))
+
+    assert counted() == (limit, limit)
+    assert counted() == (limit, limit)  # all remembered
+    redis_server.cli("SET", "swarm:s:blocking:one-more", "not json")
+    total, current = counted()
+    assert total >= limit + 1 and current == limit + 1
+    # One more than the memory holds: some bad value was evicted and counts again.
+    again, current = counted()
+    assert again > total and current == limit + 1
+
+OPENMETRICS = "application/openmetrics-text;version=1.0.0"
+
+def timeout_counter(exporter):
+    """cfn_redis_timeout_events_total and the time its series started (OpenMetrics _created),
+    or None."""
+    status, _, raw = exporter.get(headers={"Accept": OPENMETRICS})
+    assert status == 200
+    found = dict(re.findall(r"^cfn_redis_timeout_events_(total|created) (\S+)$", raw.decode(),
+                            re.M))
+    return (float(found["total"]), float(found["created"])) if found else None
+
+def test_timeout_counter_mirrors_redis(redis_server, start_exporter):
+    """The README: when the value goes down (Redis lost it), the counter restarts from the new
+    value, as after a process restart; when the key is missing, the last value stays."""
+    exporter = start_plugin(start_exporter, redis_server.url)
+    assert timeout_counter(exporter) is None  # no key yet: no sample
+    series_start = None
+    for stored, restarts in [("5", True), ("9", False), ("9", False), ("3", True), ("0", True),
+                             ("12", False)]:
+        time.sleep(0.01)  # so that a series started anew has a later _created
         redis_server.cli("SET", "metrics:timeout_events_total", stored)
-        assert sample_value(exporter.scrape(), name) == shown, f"after SET {stored}"
+        value, created = timeout_counter(exporter)
+        assert value == int(stored), f"after SET {stored}"
+        if restarts:
+            assert series_start is None or created > series_start, f"after SET {stored}"
+            series_start = created
+        else:
+            assert created == series_start, f"after SET {stored}"
 
     redis_server.cli("SET", "metrics:timeout_events_total", "twelve")
-    body = exporter.scrape()
-    assert sample_value(body, name) == 12
-    assert sample_value(body, "cfn_redis_parse_errors_total", {"key_type": "timeout_counter"}) == 1
-    assert sample_value(body, "cfn_collector_up", UP) == 1
+    assert timeout_counter(exporter) == (12, series_start)  # a bad value changes nothing
+    assert sample_value(exporter.scrape(), "cfn_redis_parse_errors_total",
+                        {"key_type": "timeout_counter"}) == 1
     log_has(exporter, "key=metrics:timeout_events_total")
 
     redis_server.cli("DEL", "metrics:timeout_events_total")
-    assert sample_value(exporter.scrape(), name) == 12  # a missing key changes nothing
+    for _ in range(2):
+        assert timeout_counter(exporter) == (12, series_start)  # missing: the last value stays
+    time.sleep(0.01)
+    redis_server.cli("SET", "metrics:timeout_events_total", "4")  # back, lower: a restart
+    value, created = timeout_counter(exporter)
+    assert value == 4 and created > series_start
+    assert sample_value(exporter.scrape(), "cfn_collector_up", UP) == 1
 
 def test_redis_down_then_back(redis_server, start_exporter):
     redis_server.mset({"swarm:s1:blocking:c1": coordinator("s1", "c1", "p", "active")})
@@ -490,18 +607,22 @@ def test_backoff_fails_fast_and_names_the_wait(start_exporter):
     # Back-to-back scrapes fall inside the back-off, which grows by 50 ms a failure.
     log_has(exporter, "Redis connection failed: Connection refused (retrying in ")
 
-def test_unix_socket_urls(extra_redis, start_exporter):
-    folder = tempfile.mkdtemp(prefix="cfn-redis-", dir="/tmp")  # socket paths must be short
-    path = os.path.join(folder, "redis.sock")
-    try:
-        cli = extra_redis("--port", "0", "--unixsocket", path, cli_args=("-s", path))
-        cli("SET", "swarm:s1:blocking:c1", coordinator("s1", "c1", "p", "active"))
-        for url in (f"unix://{path}", path):
-            body = start_plugin(start_exporter, url).scrape()
-            assert samples(body, "blocking_coordinators_total") == {
-                labels("s1", "p", "active"): 1}, url
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+@pytest.fixture
+def socket_folder():
+    """A private temp folder for unix sockets, under /tmp: socket paths must be short."""
+    folder = tempfile.mkdtemp(prefix="cfn-redis-", dir="/tmp")
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+def test_unix_socket_urls(socket_folder, extra_redis, start_exporter):
+    path = os.path.join(socket_folder, "redis.sock")
+    cli = extra_redis("--port", "0", "--unixsocket", path, "--unixsocketperm", "700",
+                      cli_args=("-s", path))
+    cli("SET", "swarm:s1:blocking:c1", coordinator("s1", "c1", "p", "active"))
+    for url in (f"unix://{path}", path, f"unix://{path}?db=0"):
+        body = start_plugin(start_exporter, url).scrape()
+        assert samples(body, "blocking_coordinators_total") == {
+            labels("s1", "p", "active"): 1}, url
 
 PASSWORD = "s3cr:t@pw"
 
@@ -532,6 +653,52 @@ def test_wrong_password_fails_without_logging_it(protected_redis, start_exporter
     log_has(exporter, "Redis connection failed: AUTH failed:")
     assert "wrong-pw" not in exporter.log()
 
+@pytest.fixture
+def protected_socket(socket_folder, extra_redis):
+    """A redis-server on a unix socket only, with a password, holding one coordinator in db 2
+    and another in db 0."""
+    path = os.path.join(socket_folder, "redis.sock")
+    cli = extra_redis("--port", "0", "--unixsocket", path, "--unixsocketperm", "700",
+                      "--requirepass", PASSWORD, cli_args=("-s", path, "-a", PASSWORD))
+    cli("-n", "2", "SET", "swarm:s2:blocking:c2", coordinator("s2", "c2", "p", "active"))
+    cli("SET", "swarm:s0:blocking:c0", coordinator("s0", "c0", "p", "active"))
+    return path
+
+@pytest.mark.parametrize("url", [
+    "unix://{path}?db=2&password=s3cr%3At%40pw",
+    "unix://{path}?password=s3cr:t@pw&user=default&db=2",
+    "{path}?db=2&user=default&password=s3cr%3At%40pw",
+], ids=["password", "user_and_password", "bare_path"])
+def test_unix_socket_with_password_and_database(protected_socket, start_exporter, url):
+    exporter = start_plugin(start_exporter, url.format(path=protected_socket))
+    body = exporter.scrape()
+    assert sample_value(body, "cfn_collector_up", UP) == 1
+    assert samples(body, "blocking_coordinators_total") == {labels("s2", "p", "active"): 1}
+    log_has(exporter, f'msg="connected to Redis" plugin=redis socket={protected_socket} db=2')
+    assert "s3cr" not in exporter.log()
+
+def test_unix_socket_with_a_wrong_password(protected_socket, start_exporter):
+    exporter = start_plugin(start_exporter, f"unix://{protected_socket}?password=wrong-pw")
+    assert sample_value(exporter.scrape(), "cfn_collector_up", UP) == 0
+    log_has(exporter, "Redis connection failed: AUTH failed:")
+    assert "wrong-pw" not in exporter.log()
+
+def test_a_socket_that_cannot_be_reached_is_named(socket_folder, start_exporter):
+    path = os.path.join(socket_folder, "missing.sock")
+    exporter = start_plugin(start_exporter, f"unix://{path}?password=hunter2&db=1")
+    assert sample_value(exporter.scrape(), "cfn_collector_up", UP) == 0
+    log_has(exporter, f"Redis connection failed: unix socket {path}: No such file or directory")
+    assert "hunter2" not in exporter.log()
+
+def test_unknown_socket_parameters_are_named_without_their_values():
+    result = run_exporter("--plugin=redis",
+                          "--plugin.redis.url=unix:///tmp/r.sock?db=1&passwd=hunter2&timeout=5")
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert 'unknown query parameters "passwd", "timeout"' in output, output
+    assert '"unix:///tmp/r.sock?db=1&passwd=***&timeout=***"' in output, output
+    assert "hunter2" not in output, output
+
 def test_url_from_the_environment(redis_server, start_exporter):
     redis_server.mset({"swarm:s1:blocking:c1": coordinator("s1", "c1", "p", "active")})
     exporter = start_exporter("--plugin=redis", env={"CFN_REDIS_URL": redis_server.url})
@@ -551,6 +718,13 @@ def test_url_from_the_environment(redis_server, start_exporter):
     ("--plugin.redis.forget_after=15", 'option "forget_after": "15"'),
     ("--plugin.redis.forget_after=25h", 'option "forget_after": "25h"'),
     ("--plugin.redis.forget_after=-1s", 'option "forget_after": "-1s"'),
+    ("--plugin.redis.url=unix:///tmp/r.sock?db=two", "the database is not a number"),
+    ("--plugin.redis.url=unix:///tmp/r.sock?db=1&db=2", 'query parameter "db" is given twice'),
+    ("--plugin.redis.url=unix:///tmp/r.sock?user=u", "a user name needs a password"),
+    ("--plugin.redis.url=unix:///tmp/r.sock?password=", 'query parameter "password" is empty'),
+    ("--plugin.redis.url=unix:///tmp/r.sock?hunter2", '"unix:///tmp/r.sock?***"'),
+    ("--plugin.redis.url=/tmp/r.sock?db=1&x=1", 'unknown query parameter "x"'),
+    ("--plugin.redis.url=unix:///tmp/" + "d" * 100 + ".sock", "longer than 107 bytes"),
 ])
 def test_bad_options_stop_the_exporter_with_status_2(option, named):
     result = run_exporter("--plugin=redis", option)

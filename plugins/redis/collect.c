@@ -51,10 +51,16 @@ static void warn_about_key(redis_collector *c, const char *message, const char *
     plugin_log(c->host, CFN_LOG_WARN, message, fields);
 }
 
-/* Counts and reports a value that is skipped because it cannot be read. */
+/* Skips a value that cannot be read, counting and reporting it only the first time the key
+ * is found with it (value NULL: the key has no string value to tell apart). */
 static void skip_value(redis_collector *c, key_type type, const char *message, const char *key,
-                       size_t key_len)
+                       size_t key_len, const redisReply *value)
 {
+    int is_string = value && value->type == REDIS_REPLY_STRING;
+
+    if (!bad_values_note(c->bad, type, key, key_len, is_string ? value->str : NULL,
+                         is_string ? value->len : 0))
+        return;
     metrics_count_parse_error(&c->metrics, type);
     warn_about_key(c, message, key, key_len, NULL);
 }
@@ -83,7 +89,7 @@ static int read_timeout_counter(redis_collector *c, const redisReply *reply, cha
     if (reply->type != REDIS_REPLY_STRING ||
         parse_decimal(reply->str, reply->len, INT64_MAX, &value) != 0) {
         skip_value(c, KEY_TIMEOUT_COUNTER, "skipping value that is not a non-negative integer",
-                   TIMEOUT_COUNTER_KEY, LEN(TIMEOUT_COUNTER_KEY));
+                   TIMEOUT_COUNTER_KEY, LEN(TIMEOUT_COUNTER_KEY), reply);
         return 0;
     }
     if (metrics_mirror_timeout_events(&c->metrics, (int64_t)value) != CFN_OK)
@@ -191,7 +197,7 @@ static int build_page(redis_collector *c, page *p, char cursor[CURSOR_SIZE], cha
         /* A NUL would cut the coordinator_id label short. */
         if (memchr(key->str, '\0', key->len)) {
             skip_value(c, KEY_COORDINATOR, "skipping key that contains a NUL byte", key->str,
-                       key->len);
+                       key->len, NULL);
             continue;
         }
         const char *id = coordinator_id(key);
@@ -282,7 +288,7 @@ static int check_heartbeat(redis_collector *c, const page *p, size_t i)
     case HEARTBEAT_NO_MEMORY:
         return CFN_ERR_NO_MEMORY;
     case HEARTBEAT_NOT_AN_OBJECT:
-        skip_value(c, KEY_HEARTBEAT, NOT_AN_OBJECT, key, p->beat_lens[i + 1]);
+        skip_value(c, KEY_HEARTBEAT, NOT_AN_OBJECT, key, p->beat_lens[i + 1], beat);
         return 0;
     case HEARTBEAT_STALE:
     case HEARTBEAT_MISSING:
@@ -313,7 +319,8 @@ static int take_in_page(redis_collector *c, const page *p)
         if (status == CFN_ERR_NO_MEMORY)
             return status;
         if (status != 0) {
-            skip_value(c, KEY_COORDINATOR, NOT_AN_OBJECT, p->keys[i + 1], p->key_lens[i + 1]);
+            skip_value(c, KEY_COORDINATOR, NOT_AN_OBJECT, p->keys[i + 1], p->key_lens[i + 1],
+                       value);
             continue;
         }
         /* A completed, timed-out or failed coordinator has stopped beating on
@@ -357,6 +364,7 @@ int collector_scan(redis_collector *c, const deadline *limit, int64_t now_ms, ch
     int status, more;
 
     tracker_begin(c->tracker, now_ms);
+    bad_values_begin(c->bad);
     if ((status = start_scan(c, current, limit, reason, reason_size)) != 0 ||
         (status = build_page(c, current, cursor, reason, reason_size)) != 0)
         goto done;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bad_values.h"
 #include "cfn_plugin.h"
 #include "connection.h"
 #include "coordinators.h"
@@ -38,6 +39,7 @@ typedef struct redis_collector {
     redis_options options;
     connection conn;
     tracker *tracker;
+    bad_values *bad; /* keys whose bad value was already counted and logged */
     redis_metrics metrics;
     page pages[2]; /* one is read from Redis while the other is taken in */
     char scan_count[16]; /* options.scan_count as text, for SCAN ... COUNT */

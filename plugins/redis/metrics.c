@@ -28,8 +28,11 @@ static const struct metric_def {
                                "Timeout events counted by coordinators in Redis "
                                "(metrics:timeout_events_total)", TYPE_COUNTER, {NULL}, 0},
     [METRIC_PARSE_ERRORS] = {"cfn_redis_parse_errors_total",
-                             "Redis values that could not be parsed", TYPE_COUNTER,
-                             {"key_type"}, 1},
+                             "Redis values that could not be parsed, each bad value once",
+                             TYPE_COUNTER, {"key_type"}, 1},
+    [METRIC_INVALID_VALUES] = {"cfn_redis_invalid_values",
+                               "Values that could not be parsed in the last collection",
+                               TYPE_GAUGE, {"key_type"}, 1},
 };
 
 static const char *const KEY_TYPE_NAMES[KEY_TYPE_COUNT] = {
@@ -99,6 +102,23 @@ void metrics_count_parse_error(redis_metrics *metrics, key_type type)
     cfn_counter_inc(metrics->parse_errors[type]);
 }
 
+int metrics_set_invalid_values(redis_metrics *metrics, const size_t found[KEY_TYPE_COUNT])
+{
+    int first_failure = CFN_OK;
+
+    for (size_t i = 0; i < KEY_TYPE_COUNT; i++) {
+        cfn_series *series = NULL;
+        int status = cfn_family_series(metrics->families[METRIC_INVALID_VALUES],
+                                       &KEY_TYPE_NAMES[i], 1, &series);
+        if (status == CFN_OK)
+            status = cfn_gauge_set(series, (double)found[i]);
+        cfn_series_release(series);
+        if (first_failure == CFN_OK)
+            first_failure = status;
+    }
+    return first_failure;
+}
+
 int metrics_count_heartbeat_failure(redis_metrics *metrics, const char *coordinator_id,
                                     failure_type type)
 {
@@ -153,4 +173,5 @@ void metrics_reset_gauges(redis_metrics *metrics)
 {
     cfn_family_reset(metrics->families[METRIC_COORDINATORS]);
     cfn_family_reset(metrics->families[METRIC_OLDEST_AGE]);
+    cfn_family_reset(metrics->families[METRIC_INVALID_VALUES]);
 }

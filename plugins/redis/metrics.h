@@ -17,10 +17,11 @@ typedef enum metric_id {
     METRIC_HEARTBEAT_FAILURES, /* heartbeat_failures_total */
     METRIC_TIMEOUT_EVENTS,     /* cfn_redis_timeout_events_total */
     METRIC_PARSE_ERRORS,       /* cfn_redis_parse_errors_total */
+    METRIC_INVALID_VALUES,     /* cfn_redis_invalid_values */
     METRIC_COUNT
 } metric_id;
 
-/* The key_type label of cfn_redis_parse_errors_total. */
+/* The key_type label of cfn_redis_parse_errors_total and cfn_redis_invalid_values. */
 typedef enum key_type {
     KEY_COORDINATOR,
     KEY_HEARTBEAT,
@@ -52,6 +53,10 @@ int metrics_bind(redis_metrics *metrics, cfn_registry *registry, char *error,
 void metrics_release(redis_metrics *metrics);
 
 void metrics_count_parse_error(redis_metrics *metrics, key_type type);
+
+/* Sets cfn_redis_invalid_values{key_type} for each key type: found[type] values could not be
+ * parsed in the collect that just completed. Returns CFN_OK or the first failing status. */
+int metrics_set_invalid_values(redis_metrics *metrics, const size_t found[KEY_TYPE_COUNT]);
 
 /* Adds one to heartbeat_failures_total{coordinator_id, failure_type}. */
 int metrics_count_heartbeat_failure(redis_metrics *metrics, const char *coordinator_id,

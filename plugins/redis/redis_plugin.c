@@ -34,6 +34,7 @@ static void collector_free(redis_collector *c)
     conn_close(&c->conn);
     metrics_release(&c->metrics);
     tracker_free(c->tracker);
+    bad_values_free(c->bad);
     collector_page_free(&c->pages[0]);
     collector_page_free(&c->pages[1]);
     redis_options_clear(&c->options);
@@ -61,7 +62,8 @@ static int redis_init(const cfn_plugin_host *host, const cfn_plugin_option *opti
     if (status != CFN_OK)
         goto fail;
     c->tracker = tracker_new(c->options.heartbeat_timeout_ms, c->options.forget_after_ms);
-    if (!c->tracker) {
+    c->bad = bad_values_new(BAD_VALUES_LIMIT);
+    if (!c->tracker || !c->bad) {
         status = CFN_ERR_NO_MEMORY;
         snprintf(error, error_size, "out of memory");
         goto fail;
@@ -99,6 +101,16 @@ static void log_connected(const redis_collector *c)
 static void forget_failures(const char *coordinator_id, void *metrics)
 {
     metrics_forget_heartbeat_failures(metrics, coordinator_id);
+}
+
+/* Sets cfn_redis_invalid_values from the bad values this collect found. */
+static int publish_invalid_values(redis_collector *c)
+{
+    size_t found[KEY_TYPE_COUNT];
+
+    for (size_t i = 0; i < KEY_TYPE_COUNT; i++)
+        found[i] = bad_values_found(c->bad, (key_type)i);
+    return metrics_set_invalid_values(&c->metrics, found);
 }
 
 /* One complete read, tried a second time when a kept connection turned out to be
@@ -153,13 +165,16 @@ static int redis_collect(void *state, cfn_registry *registry, uint32_t timeout_m
         log_connected(c);
     status = tracker_publish(c->tracker, c->metrics.families[METRIC_COORDINATORS],
                              c->metrics.families[METRIC_OLDEST_AGE]);
+    if (status == CFN_OK)
+        status = publish_invalid_values(c);
     if (status != CFN_OK) {
-        snprintf(error, error_size, "cannot update the coordinator gauges: %s",
+        snprintf(error, error_size, "cannot update the gauges: %s",
                  cfn_last_error());
         return status;
     }
     if (tracker_forget_vanished(c->tracker, forget_failures, &c->metrics) != 0)
         plugin_log(c->host, CFN_LOG_WARN, "out of memory while forgetting vanished keys", NULL);
+    bad_values_forget_fixed(c->bad);
     return CFN_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/un.h>
 
 #include "decimal.h"
 
@@ -162,27 +163,153 @@ static int parse_redis_url(const char *text, redis_target *target, char *reason,
     return 0;
 }
 
-int redis_url_parse(const char *url, redis_target *target, char *reason, size_t reason_size)
+/* Whether text[0..len) is the NUL-terminated name. */
+static int is_name(const char *text, size_t len, const char *name)
 {
-    int status = -1;
+    return strlen(name) == len && memcmp(text, name, len) == 0;
+}
 
-    memset(target, 0, sizeof(*target));
-    if (strncasecmp(url, REDIS_SCHEME, strlen(REDIS_SCHEME)) == 0) {
-        status = parse_redis_url(url + strlen(REDIS_SCHEME), target, reason, reason_size);
-    } else {
-        const char *path = url;
-        if (strncasecmp(url, UNIX_SCHEME, strlen(UNIX_SCHEME)) == 0)
-            path = url + strlen(UNIX_SCHEME);
-        if (path[0] != '/' || path[1] == '\0') {
-            set_reason(reason, reason_size,
-                       "expected redis://[user:password@]host[:port][/db], "
-                       "unix:///path/to/socket or /path/to/socket");
-        } else if (!(target->socket_path = strdup(path))) {
-            set_reason(reason, reason_size, "out of memory");
-        } else {
-            status = 0;
+/* The query parameter name=value starting at text: its name, its value (NULL without "=")
+ * and where the next one starts. */
+static const char *next_parameter(const char *text, size_t *name_len, const char **value,
+                                  size_t *value_len)
+{
+    size_t len = strcspn(text, "&");
+    const char *equals = memchr(text, '=', len);
+
+    *name_len = equals ? (size_t)(equals - text) : len;
+    *value = equals ? equals + 1 : NULL;
+    *value_len = equals ? len - *name_len - 1 : 0;
+    return text[len] == '&' ? text + len + 1 : text + len;
+}
+
+static int is_known_parameter(const char *name, size_t len)
+{
+    return is_name(name, len, "db") || is_name(name, len, "user") ||
+           is_name(name, len, "password");
+}
+
+/* Fails naming every unknown parameter of the query (never a value: it may be a secret). */
+static int refuse_unknown_parameters(const char *query, char *reason, size_t reason_size)
+{
+    char names[200] = "";
+    size_t used = 0, unknown = 0, name_len, value_len;
+    const char *value;
+
+    for (const char *p = query; *p;) {
+        const char *name = p;
+        p = next_parameter(p, &name_len, &value, &value_len);
+        if (name_len == 0 && !value)
+            continue; /* an empty parameter, as in a&&b or a trailing & */
+        if (!value) {
+            set_reason(reason, reason_size, "a query parameter without a value (expected "
+                       "db=N, user=NAME or password=SECRET)");
+            return -1;
+        }
+        if (is_known_parameter(name, name_len))
+            continue;
+        unknown++;
+        if (used < sizeof(names))
+            used += (size_t)snprintf(names + used, sizeof(names) - used, "%s\"%.*s\"",
+                                     unknown > 1 ? ", " : "", (int)name_len, name);
+    }
+    if (unknown == 0)
+        return 0;
+    snprintf(reason, reason_size, "unknown query parameter%s %s (known: db, user, password)",
+             unknown > 1 ? "s" : "", names);
+    return -1;
+}
+
+/* db=N, user=NAME and password=SECRET (percent-encoded) after the ? of a socket URL. */
+static int parse_socket_query(const char *query, redis_target *target, char *reason,
+                              size_t reason_size)
+{
+    int seen_db = 0, bad = 0;
+    size_t name_len, value_len;
+    const char *value;
+
+    if (refuse_unknown_parameters(query, reason, reason_size) != 0)
+        return -1;
+    for (const char *p = query; *p;) {
+        const char *name = p;
+        p = next_parameter(p, &name_len, &value, &value_len);
+        if (!value)
+            continue;
+        char **text = is_name(name, name_len, "user") ? &target->user
+                      : is_name(name, name_len, "password") ? &target->password
+                                                            : NULL;
+        if ((text && *text) || (!text && seen_db)) {
+            snprintf(reason, reason_size, "query parameter \"%.*s\" is given twice",
+                     (int)name_len, name);
+            return -1;
+        }
+        if (value_len == 0) {
+            snprintf(reason, reason_size, "query parameter \"%.*s\" is empty", (int)name_len,
+                     name);
+            return -1;
+        }
+        if (!text) {
+            uint64_t db;
+            if (parse_decimal(value, value_len, 1000000, &db) != 0) {
+                set_reason(reason, reason_size, "the database is not a number (db=0, db=1, ...)");
+                return -1;
+            }
+            target->db = (int)db;
+            seen_db = 1;
+        } else if (!(*text = decode_component(value, value_len, &bad))) {
+            set_reason(reason, reason_size, bad ? "bad percent-encoding in user or password"
+                                                : "out of memory");
+            return -1;
         }
     }
+    if (target->user && !target->password) {
+        set_reason(reason, reason_size, "a user name needs a password (user=...&password=...)");
+        return -1;
+    }
+    return 0;
+}
+
+/* /path/to/socket[?query]; the path is percent-decoded when it came in a unix:// URL. */
+static int parse_socket(const char *text, int decode, redis_target *target, char *reason,
+                        size_t reason_size)
+{
+    size_t path_len = strcspn(text, "?");
+    int bad = 0;
+
+    if (text[0] != '/' || path_len < 2) {
+        set_reason(reason, reason_size, "expected redis://[user:password@]host[:port][/db], "
+                   "unix:///path/to/socket[?db=N&password=SECRET] or /path/to/socket");
+        return -1;
+    }
+    target->socket_path = decode ? decode_component(text, path_len, &bad)
+                                 : strndup(text, path_len);
+    if (!target->socket_path) {
+        set_reason(reason, reason_size, bad ? "bad percent-encoding in the socket path"
+                                            : "out of memory");
+        return -1;
+    }
+    /* hiredis would cut a longer path short without a word. */
+    if (strlen(target->socket_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+        snprintf(reason, reason_size, "the socket path is longer than %zu bytes",
+                 sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+        return -1;
+    }
+    return text[path_len] == '?'
+               ? parse_socket_query(text + path_len + 1, target, reason, reason_size)
+               : 0;
+}
+
+int redis_url_parse(const char *url, redis_target *target, char *reason, size_t reason_size)
+{
+    int status;
+
+    memset(target, 0, sizeof(*target));
+    if (strncasecmp(url, REDIS_SCHEME, strlen(REDIS_SCHEME)) == 0)
+        status = parse_redis_url(url + strlen(REDIS_SCHEME), target, reason, reason_size);
+    else if (strncasecmp(url, UNIX_SCHEME, strlen(UNIX_SCHEME)) == 0)
+        status = parse_socket(url + strlen(UNIX_SCHEME), 1, target, reason, reason_size);
+    else
+        status = parse_socket(url, 0, target, reason, reason_size);
     if (status != 0)
         redis_target_clear(target);
     return status;
@@ -201,23 +328,61 @@ void redis_target_clear(redis_target *target)
     memset(target, 0, sizeof(*target));
 }
 
+/* Appends text[0..len) to out, as much as fits. */
+static void append(char *out, size_t out_size, size_t *used, const char *text, size_t len)
+{
+    size_t room = *used < out_size ? out_size - *used - 1 : 0;
+    size_t n = len < room ? len : room;
+
+    memcpy(out + *used, text, n);
+    *used += n;
+    out[*used] = '\0';
+}
+
 void redis_url_redact(const char *url, char *out, size_t out_size)
 {
     const char *scheme_end = strstr(url, "://");
     const char *start = scheme_end ? scheme_end + 3 : url;
     const char *end = start + strcspn(start, "/");
     const char *at = NULL;
+    size_t used = 0, name_len, value_len;
+    const char *value;
 
+    if (out_size == 0)
+        return;
+    out[0] = '\0';
     for (const char *p = start; p < end; p++) {
         if (*p == '@')
             at = p;
     }
-    if (!at) {
-        snprintf(out, out_size, "%s", url);
+    const char *rest = url;
+    if (at) {
+        const char *colon = memchr(start, ':', (size_t)(at - start));
+        /* Keep the user name when a colon separates it; otherwise hide the whole part. */
+        const char *secret = colon ? colon + 1 : start;
+        append(out, out_size, &used, url, (size_t)(secret - url));
+        append(out, out_size, &used, "***", 3);
+        rest = at;
+    }
+    /* In the query, only db and user values are shown: any other may be a password. */
+    const char *query = strchr(at ? at : start, '?');
+    if (!query) {
+        append(out, out_size, &used, rest, strlen(rest));
         return;
     }
-    const char *colon = memchr(start, ':', (size_t)(at - start));
-    /* Keep the user name when a colon separates it; otherwise hide the whole part. */
-    const char *secret = colon ? colon + 1 : start;
-    snprintf(out, out_size, "%.*s***%s", (int)(secret - url), url, at);
+    append(out, out_size, &used, rest, (size_t)(query + 1 - rest));
+    for (const char *p = query + 1; *p;) {
+        const char *name = p;
+        p = next_parameter(p, &name_len, &value, &value_len);
+        if (name != query + 1)
+            append(out, out_size, &used, "&", 1);
+        if (!value) {
+            append(out, out_size, &used, "***", name_len ? 3 : 0);
+        } else if (is_name(name, name_len, "db") || is_name(name, name_len, "user")) {
+            append(out, out_size, &used, name, name_len + 1 + value_len);
+        } else {
+            append(out, out_size, &used, name, name_len);
+            append(out, out_size, &used, "=***", 4);
+        }
+    }
 }

@@ -2,8 +2,10 @@
  * redis_url.h - where the collector connects: a redis:// URL or a unix socket.
  *
  * Accepted forms: redis://[[user]:password@]host[:port][/db] (port 6379 and
- * db 0 by default; user and password may be percent-encoded), unix:///path and
- * /path for a unix socket.
+ * db 0 by default; user and password may be percent-encoded), and for a unix
+ * socket unix:///path?db=N&user=NAME&password=SECRET (every parameter optional,
+ * values and path percent-encoded) or /path with the same query (the path taken
+ * as it is). An unknown query parameter is refused.
  */
 #ifndef CFN_REDIS_URL_H
 #define CFN_REDIS_URL_H
@@ -29,7 +31,8 @@ int redis_url_parse(const char *url, redis_target *target, char *reason, size_t 
 void redis_target_clear(redis_target *target);
 
 /* Copies url into out with its password (or its whole user part when that has no
- * colon) replaced by "***", so it can appear in messages. */
+ * colon) and the value of every query parameter but db and user replaced by "***",
+ * so it can appear in messages. */
 void redis_url_redact(const char *url, char *out, size_t out_size);
 
 #pragma GCC visibility pop

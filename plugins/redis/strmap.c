@@ -32,7 +32,7 @@ static void *entry_value(const entry *item)
 }
 
 /* FNV-1a: cheap, and good enough for keys that mostly differ near the end. */
-static uint64_t hash_bytes(const char *key, size_t len)
+uint64_t strmap_hash(const char *key, size_t len)
 {
     uint64_t hash = 14695981039346656037u;
     for (size_t i = 0; i < len; i++) {
@@ -112,13 +112,13 @@ static entry *find(const strmap *map, uint64_t hash, const char *key, size_t key
 
 void *strmap_get(const strmap *map, const char *key, size_t key_len)
 {
-    entry *item = find(map, hash_bytes(key, key_len), key, key_len);
+    entry *item = find(map, strmap_hash(key, key_len), key, key_len);
     return item ? entry_value(item) : NULL;
 }
 
 void *strmap_upsert(strmap *map, const char *key, size_t key_len, int *added)
 {
-    uint64_t hash = hash_bytes(key, key_len);
+    uint64_t hash = strmap_hash(key, key_len);
     entry *found = find(map, hash, key, key_len);
 
     *added = 0;
@@ -185,4 +185,27 @@ int strmap_retain(strmap *map, int (*keep)(const void *value, const void *arg),
     free(map->slots);
     map->slots = slots;
     return 0;
+}
+
+void strmap_remove_value(strmap *map, void *value)
+{
+    entry *item = (entry *)((char *)value - VALUE_OFFSET);
+    size_t mask = map->capacity - 1;
+    size_t hole = item->hash & mask;
+
+    while (map->slots[hole] != item)
+        hole = (hole + 1) & mask;
+    map->slots[hole] = NULL;
+    /* Backward shift: an entry further along the run moves into the hole unless its home
+     * slot lies after the hole (cyclically), so no probe run is cut short. */
+    for (size_t next = (hole + 1) & mask; map->slots[next]; next = (next + 1) & mask) {
+        size_t home = map->slots[next]->hash & mask;
+        if (((next - home) & mask) >= ((next - hole) & mask)) {
+            map->slots[hole] = map->slots[next];
+            map->slots[next] = NULL;
+            hole = next;
+        }
+    }
+    map->count--;
+    free(item);
 }

@@ -3,12 +3,13 @@
  *
  * Keys are copied (a NUL is added after them, so text keys read as C strings).
  * Each entry is allocated once and never moves, so a value pointer stays valid
- * until the entry is removed by strmap_clear or strmap_retain.
+ * until the entry is removed by strmap_clear, strmap_retain or strmap_remove_value.
  */
 #ifndef CFN_REDIS_STRMAP_H
 #define CFN_REDIS_STRMAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #pragma GCC visibility push(hidden)
 
@@ -37,10 +38,17 @@ int strmap_next(const strmap *map, size_t *cursor, const char **key, size_t *key
 int strmap_retain(strmap *map, int (*keep)(const void *value, const void *arg),
                   const void *arg);
 
+/* Removes the one entry whose value is `value` (a pointer strmap_upsert or strmap_get
+ * returned), leaving every other value where it is. */
+void strmap_remove_value(strmap *map, void *value);
+
 /* Removes every entry. */
 void strmap_clear(strmap *map);
 
 size_t strmap_count(const strmap *map);
+
+/* The map's own hash (64-bit FNV-1a), for callers that need a cheap one. */
+uint64_t strmap_hash(const char *bytes, size_t len);
 
 #pragma GCC visibility pop
 
