@@ -1,15 +1,17 @@
 'use strict';
 // The API server as a child process on 127.0.0.1, port 0: every endpoint, every refusal, then
-// the exact values of a scrape.
+// the exact values of a scrape; the series limit, and shutdown with connections still open.
 
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const http = require('node:http');
+const net = require('node:net');
 const path = require('node:path');
 const readline = require('node:readline');
 const { after, before, describe, test } = require('node:test');
 
 const SERVER = path.join(__dirname, '..', 'server.js');
+const { configuration, makeSeriesLimit } = require(SERVER);
 const TEXT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 const OPENMETRICS_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
@@ -47,7 +49,7 @@ async function stopServer(server, signal = 'SIGTERM') {
 // One HTTP request; resolves with the status, headers and body text.
 function request(server, method, target, { body, headers = {} } = {}) {
   const [host, port] = server.address.split(':');
-  const payload = body === undefined ? undefined
+  const payload = body === undefined || Buffer.isBuffer(body) ? body
     : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
   // A header given as null is left out.
   const merged = payload === undefined ? { ...headers }
@@ -66,10 +68,39 @@ function request(server, method, target, { body, headers = {} } = {}) {
   });
 }
 
-async function json(server, method, target, body) {
-  const response = await request(server, method, target, { body });
+async function json(server, method, target, body, headers) {
+  const response = await request(server, method, target, { body, headers });
   assert.equal(response.headers['content-type'], 'application/json', response.text);
   return { status: response.status, headers: response.headers, body: JSON.parse(response.text) };
+}
+
+// Resolves once `predicate()` holds, checking every 10 ms for up to `ms`.
+async function until(predicate, what, ms = 5000) {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+// A raw connection that has sent `text`: `received` collects what comes back, `closed` resolves
+// with the time (performance.now()) the connection closed, `socket` writes more.
+function connect(server, text) {
+  const [host, port] = server.address.split(':');
+  return new Promise((resolve, reject) => {
+    const connection = { received: '' };
+    const socket = net.connect(Number(port), host, () => {
+      socket.write(text);
+      resolve(connection);
+    });
+    connection.socket = socket;
+    connection.closed = new Promise((closed) => {
+      socket.on('close', () => closed(performance.now()));
+    });
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => { connection.received += chunk; });
+    socket.on('error', reject);
+  });
 }
 
 // The samples of a text exposition as {"name{labels}": value}.
@@ -169,6 +200,21 @@ describe('the API server', () => {
         /at most 256 characters/],
       ['a NUL in a label', 'POST', '/api/timeouts', { coordinatorId: 'a\0b', timeoutType: 't' },
         400, 'coordinatorId', /without NUL/],
+      ['257 emoji', 'POST', '/api/timeouts', { coordinatorId: '\u{1F600}'.repeat(257),
+        timeoutType: 't' }, 400, 'coordinatorId', /at most 256 characters \(Unicode code points\)/],
+      ['a lone high surrogate', 'POST', '/api/timeouts',
+        '{"coordinatorId":"a\\ud800","timeoutType":"t"}', 400, 'coordinatorId',
+        /coordinatorId must be valid Unicode, without lone surrogates/],
+      ['a lone low surrogate', 'POST', '/api/timeouts',
+        '{"coordinatorId":"c","timeoutType":"\\udc00"}', 400, 'timeoutType', /lone surrogates/],
+      ['surrogates in the wrong order', 'POST', '/api/signals', '{"senderId":"a","receiverId":' +
+        '"\\udc00\\ud800","signalType":"s","latencySeconds":1}', 400, 'receiverId', /surrogates/],
+      ['a byte that is not UTF-8', 'POST', '/api/timeouts', Buffer.concat([
+        Buffer.from('{"coordinatorId":"c'), Buffer.from([0xff]),
+        Buffer.from('","timeoutType":"t"}')]), 400, undefined, /body is not valid UTF-8/],
+      ['a surrogate encoded as UTF-8 bytes', 'POST', '/api/timeouts', Buffer.concat([
+        Buffer.from('{"coordinatorId":"c'), Buffer.from([0xed, 0xa0, 0x80]),
+        Buffer.from('","timeoutType":"t"}')]), 400, undefined, /not valid UTF-8/],
       ['bad percent-encoding', 'POST', '/api/coordinators/%E0%A4%A/blocking',
         { swarmId: 's', status: 'x', durationSeconds: 1 }, 400, 'id', /percent-encoding/],
       ['an unknown route', 'POST', '/api/nothing', {}, 404, undefined,
@@ -219,6 +265,62 @@ describe('the API server', () => {
       assert.equal(Buffer.byteLength(JSON.stringify(body)), 64 * 1024);
       assert.equal((await json(server, 'POST', '/api/timeouts', body)).status, 200);
     });
+
+    test('a body that is not application/json, as a browser form or fetch sends it', async () => {
+      const body = { coordinatorId: 'csrf', failureType: 'forged' };
+      for (const type of [null, 'text/plain', 'text/plain; charset=utf-8',
+        'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x',
+        'application/jsonp', 'application/json; charset=iso-8859-1']) {
+        const response = await json(server, 'POST', '/api/heartbeat-failures', body,
+          { 'Content-Type': type });
+        assert.equal(response.status, 415, String(type));
+        assert.equal(response.body.error, 'Content-Type must be application/json (UTF-8), got ' +
+          (type === null ? 'none' : JSON.stringify(type)));
+        assert.equal(response.headers.connection, 'close');
+      }
+      const put = await json(server, 'PUT', '/api/swarms/csrf/coordinators',
+        { phase: 'p', status: 's', count: 1 }, { 'Content-Type': 'text/plain' });
+      assert.equal(put.status, 415);
+      const scrape = await request(server, 'GET', '/metrics');
+      assert.doesNotMatch(scrape.text, /csrf/);
+    });
+  });
+
+  test('takes application/json with parameters, in any case', async () => {
+    for (const type of ['application/json; charset=utf-8', 'Application/JSON;Charset="UTF-8"',
+      'application/json ; foo=bar']) {
+      const response = await json(server, 'POST', '/api/heartbeat-failures',
+        { coordinatorId: 'typed', failureType: 'json' }, { 'Content-Type': type });
+      assert.equal(response.status, 200, type);
+    }
+    const scrape = parseSamples((await request(server, 'GET', '/metrics')).text);
+    assert.equal(scrape['heartbeat_failures_total{coordinator_id="typed",failure_type="json"}'], 3);
+  });
+
+  test('counts a label in code points: 256 emoji fit', async () => {
+    for (const count of [200, 256]) {
+      const response = await json(server, 'POST', '/api/heartbeat-failures',
+        { coordinatorId: '\u{1F600}'.repeat(count), failureType: 'emoji' });
+      assert.equal(response.status, 200, `${count} emoji`);
+    }
+  });
+
+  test('never merges distinct values into U+FFFD', async () => {
+    const refused = [
+      '{"coordinatorId":"merge\\ud800","failureType":"utf"}',
+      '{"coordinatorId":"merge\\udc00","failureType":"utf"}',
+      Buffer.concat([Buffer.from('{"coordinatorId":"merge'), Buffer.from([0xfe]),
+        Buffer.from('","failureType":"utf"}')]),
+    ];
+    for (const body of refused) {
+      assert.equal((await json(server, 'POST', '/api/heartbeat-failures', body)).status, 400);
+    }
+    const replacement = await json(server, 'POST', '/api/heartbeat-failures',
+      { coordinatorId: 'merge\ufffd', failureType: 'utf' });
+    assert.equal(replacement.status, 200);
+    const samples = parseSamples((await request(server, 'GET', '/metrics')).text);
+    const merged = 'heartbeat_failures_total{coordinator_id="merge\ufffd",failure_type="utf"}';
+    assert.equal(samples[merged], 1);
   });
 
   test('serves exactly what was recorded, in the text format', async () => {
@@ -288,6 +390,118 @@ describe('the API server', () => {
   });
 });
 
+describe('the series limit', () => {
+  let server;
+
+  before(async () => {
+    server = await startServer({ MAX_SERIES_PER_METRIC: '3', LOG_LEVEL: 'debug' }).ready;
+  });
+
+  after(async () => {
+    await stopServer(server);
+  });
+
+  const limitLines = () => server.lines.map((line) => JSON.parse(line))
+    .filter((entry) => entry.msg === 'series limit reached, new series refused');
+
+  test('refuses a new series beyond it with 429; existing series keep updating', async () => {
+    for (const coordinatorId of ['c1', 'c2', 'c3']) {
+      const response = await json(server, 'POST', '/api/timeouts',
+        { coordinatorId, timeoutType: 'blocking' });
+      assert.equal(response.status, 200);
+    }
+    for (const [coordinatorId, timeoutType] of [['c4', 'blocking'], ['c1', 'other'],
+      ['c5', 'blocking'], ['c6', 'blocking']]) {
+      const response = await json(server, 'POST', '/api/timeouts',
+        { coordinatorId, timeoutType });
+      assert.equal(response.status, 429);
+      assert.deepEqual(response.body, { error: 'timeout_events_total already has 3 series, ' +
+        'its limit (MAX_SERIES_PER_METRIC); only existing series can be updated',
+      metric: 'timeout_events_total', limit: 3 });
+    }
+    for (let i = 0; i < 2; i++) {
+      const response = await json(server, 'POST', '/api/timeouts',
+        { coordinatorId: 'c1', timeoutType: 'blocking' });
+      assert.equal(response.status, 200);
+    }
+
+    // Each metric has a limit of its own.
+    for (const swarmId of ['s1', 's2', 's3', 's4']) {
+      const response = await json(server, 'PUT', `/api/swarms/${swarmId}/coordinators`,
+        { phase: 'waiting', status: 'active', count: 1 });
+      assert.equal(response.status, swarmId === 's4' ? 429 : 200);
+      if (swarmId === 's4') assert.equal(response.body.metric, 'blocking_coordinators_total');
+    }
+    const reset = await json(server, 'PUT', '/api/swarms/s1/coordinators',
+      { phase: 'waiting', status: 'active', count: 9 });
+    assert.equal(reset.status, 200);
+
+    const samples = parseSamples((await request(server, 'GET', '/metrics')).text);
+    const timeouts = Object.keys(samples).filter((key) => key.startsWith('timeout_events_total'));
+    assert.deepEqual(timeouts.sort(), ['c1', 'c2', 'c3'].map((id) =>
+      `timeout_events_total{coordinator_id="${id}",timeout_type="blocking"}`));
+    assert.equal(samples['timeout_events_total{coordinator_id="c1",timeout_type="blocking"}'], 3);
+    assert.equal(samples['blocking_coordinators_total{swarm_id="s1",phase="waiting",' +
+      'status="active"}'], 9);
+    assert.equal(Object.keys(samples).filter((key) =>
+      key.startsWith('blocking_coordinators_total')).length, 3);
+  });
+
+  test('logs a refusal once per metric, not once per request', async () => {
+    for (let i = 0; i < 20; i++) {
+      const response = await json(server, 'POST', '/api/timeouts',
+        { coordinatorId: `flood-${i}`, timeoutType: 'blocking' });
+      assert.equal(response.status, 429);
+    }
+    // Every request logs a debug line after any warning of its own: wait for the last one.
+    await request(server, 'GET', '/-/healthy');
+    await until(() => server.lines.some((line) => line.includes('"url":"/-/healthy"')),
+      'the last request to be logged');
+    assert.deepEqual(limitLines(), [
+      { level: 'warn', msg: 'series limit reached, new series refused',
+        metric: 'timeout_events_total', limit: 3, refused: 1 },
+      { level: 'warn', msg: 'series limit reached, new series refused',
+        metric: 'blocking_coordinators_total', limit: 3, refused: 1 },
+    ]);
+  });
+});
+
+describe('the series limit, on its own', () => {
+  const counter = (name) => ({ name, labels: (...values) => ({ values }) });
+
+  test('logs again after a minute, with the number refused meanwhile', () => {
+    const logged = [];
+    let clock = 1_000_000;
+    const seriesOf = makeSeriesLimit({ max: 2, log: (...line) => logged.push(line),
+      now: () => clock });
+    const family = counter('jobs_total');
+    const first = seriesOf(family, 'a', 'x');
+    assert.deepEqual(first, { values: ['a', 'x'] });
+    seriesOf(family, 'b', 'x');
+    assert.equal(seriesOf(family, 'a', 'x'), first, 'an existing series is kept, not looked up');
+    const refuse = () => assert.throws(() => seriesOf(family, `n${clock}`, 'x'),
+      (error) => error.status === 429 &&
+        JSON.stringify(error.details) === '{"metric":"jobs_total","limit":2}');
+    refuse();
+    for (let i = 0; i < 4; i++) {
+      clock += 14_999;
+      refuse();
+    }
+    assert.equal(logged.length, 1);
+    clock += 4;
+    refuse();
+    assert.deepEqual(logged, [
+      ['warn', 'series limit reached, new series refused',
+        { metric: 'jobs_total', limit: 2, refused: 1 }],
+      ['warn', 'series limit reached, new series refused',
+        { metric: 'jobs_total', limit: 2, refused: 5 }],
+    ]);
+    // 'a\0' + 'x' and 'a' + '\0x' cannot both occur: labels never hold NUL.
+    seriesOf(counter('other_total'), 'c');
+    assert.equal(logged.length, 2);
+  });
+});
+
 describe('start-up and shutdown', () => {
   for (const signal of ['SIGTERM', 'SIGINT']) {
     test(`stops cleanly on ${signal}`, async () => {
@@ -305,6 +519,63 @@ describe('start-up and shutdown', () => {
     await assert.rejects(server.ready, /exited with 2/);
     assert.deepEqual(JSON.parse(server.lines[0]), { level: 'error', msg: 'invalid configuration',
       error: 'PORT must be a whole number from 0 to 65535, got "80a"' });
+  });
+
+  test('refuses a malformed MAX_SERIES_PER_METRIC with status 2', async () => {
+    const server = startServer({ MAX_SERIES_PER_METRIC: '10k' });
+    await assert.rejects(server.ready, /exited with 2/);
+    assert.deepEqual(JSON.parse(server.lines[0]), { level: 'error', msg: 'invalid configuration',
+      error: 'MAX_SERIES_PER_METRIC must be a whole number, 1 or more, got "10k"' });
+  });
+
+  test('reads MAX_SERIES_PER_METRIC: 10000 by default, a whole number from 1', () => {
+    assert.equal(configuration({}).maxSeries, 10_000);
+    assert.equal(configuration({ MAX_SERIES_PER_METRIC: '1' }).maxSeries, 1);
+    assert.equal(configuration({ MAX_SERIES_PER_METRIC: '250000' }).maxSeries, 250_000);
+    for (const text of ['', '0', '-1', '1.5', '1e4', ' 10', '0x10', '99999999999999999999']) {
+      assert.equal(configuration({ MAX_SERIES_PER_METRIC: text }).error,
+        `MAX_SERIES_PER_METRIC must be a whole number, 1 or more, got "${text}"`);
+    }
+  });
+
+  test('exits within 5 s of SIGTERM with connections part-way through a request', async (t) => {
+    const server = await startServer().ready;
+    t.after(() => {
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    });
+    // Half a request line and headers, and a request whose body is half sent.
+    const stalled = await connect(server, 'POST /api/timeouts HTTP/1.1\r\nHost: x\r\nContent-Ty');
+    const body = '{"coordinatorId":"late","timeoutType":"shutdown"}';
+    const inFlight = await connect(server, 'POST /api/timeouts HTTP/1.1\r\nHost: x\r\n' +
+      `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n` +
+      body.slice(0, 10));
+    // A keep-alive connection, idle once answered.
+    const idle = await connect(server, 'GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => idle.received.endsWith('OK\n'), 'the health check');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    const start = performance.now();
+    server.child.kill('SIGTERM');
+    assert.ok(await idle.closed - start < 1000, 'the idle connection is closed at once');
+    // The request in flight may still finish, and is told the connection closes.
+    inFlight.socket.write(body.slice(10));
+    await until(() => inFlight.received.includes('"ok":true'), 'the request in flight');
+    assert.match(inFlight.received, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(inFlight.received, /\r\nConnection: close\r\n/i);
+
+    let timer;
+    const late = new Promise((resolve) => { timer = setTimeout(resolve, 9000, 'late'); });
+    const exited = await Promise.race([server.exited, late]);
+    const elapsed = performance.now() - start;
+    clearTimeout(timer);
+    if (exited === 'late') server.child.kill('SIGKILL');
+    assert.notEqual(exited, 'late', 'still running 9 s after SIGTERM');
+    assert.equal(exited.code, 0);
+    assert.ok(elapsed < 5800, `exited ${Math.round(elapsed)} ms after SIGTERM`);
+    // The stalled connection had until the deadline.
+    assert.ok(await stalled.closed - start > 4500, 'the stalled connection was cut early');
+    assert.deepEqual(server.lines.slice(-2).map((line) => JSON.parse(line)),
+      [{ level: 'info', msg: 'stopping', signal: 'SIGTERM' }, { level: 'info', msg: 'stopped' }]);
   });
 
   test('exits with 1 when the port is taken', async () => {
