@@ -1,6 +1,6 @@
 # For users with node-gyp: `node-gyp rebuild --cfn_build_dir=/path/to/libcfnmetrics/folder`.
-# The default folder is the repository's `swift build --show-bin-path`. build.sh does the same
-# without node-gyp and is what the repository's tests use.
+# The default folder is the repository's `swift build --show-bin-path`, the debug build. build.sh
+# builds without node-gyp, prefers the release build, and is what the repository's tests use.
 {
   "variables": {
     "cfn_build_dir%": "<!(cd <(module_root_dir)/../.. && swift build --show-bin-path)"
