@@ -744,3 +744,217 @@ def test_a_bad_url_in_the_environment_is_named():
     output = result.stdout + result.stderr
     assert result.returncode == 2, output
     assert "CFN_REDIS_URL" in output and "***" in output and ":pw@" not in output, output
+
+class FakeRedis:
+    """A fake Redis on a free loopback port: answer(words, client, stopped) sends the reply to
+    each command (a list of bulk strings). close() ends every connection."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.stopped = threading.Event()
+        self.clients = []
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stopped.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            self.clients.append(client)
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client):
+        buffer = b""
+        try:
+            with client:
+                while not self.stopped.is_set() and (data := client.recv(65536)):
+                    buffer += data
+                    while True:
+                        command, buffer = EndlessScanServer._take_command(buffer)
+                        if command is None:
+                            break
+                        self.answer(command, client, self.stopped)
+        except OSError:
+            pass  # the plugin hung up, or close() did
+
+    def close(self):
+        self.stopped.set()
+        self.listener.close()
+        for client in self.clients:
+            try:
+                client.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+@pytest.fixture
+def fake_redis():
+    servers = []
+
+    def start(answer):
+        servers.append(FakeRedis(answer))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+def timed_scrape(exporter):
+    """One scrape, bounded at 15 s: returns (body, seconds taken)."""
+    import urllib.request
+    started = time.monotonic()
+    with urllib.request.urlopen(exporter.url(), timeout=15) as response:
+        body = response.read().decode()
+    return body, time.monotonic() - started
+
+def test_a_reply_that_drips_in_slowly_ends_at_the_deadline(fake_redis, start_exporter):
+    def drip(words, client, stopped):
+        # GET answers a 40-byte string, one byte every 0.25 s: 10 s in all, though no single
+        # read waits long. Every other command answers at once.
+        if words[0].upper() != b"GET":
+            client.sendall(b"+OK\r\n")
+            return
+        for byte in b"$40\r\n" + b"x" * 40 + b"\r\n":
+            if stopped.wait(0.25):
+                return
+            client.sendall(bytes([byte]))
+
+    server = fake_redis(drip)
+    exporter = start_plugin(start_exporter, server.url, "--collector.timeout=1s")
+    body, elapsed = timed_scrape(exporter)
+    assert sample_value(body, "cfn_collector_up", UP) == 0
+    assert elapsed < 2.5, f"scrape took {elapsed:.2f}s with a 1s deadline"
+    log_has(exporter, "Redis connection failed: timeout after 1000 ms")
+    # SIGTERM waits for the scrape in progress, which ends at its deadline as well.
+    time.sleep(0.2)  # past the back-off, so that the next scrape connects again
+
+    def scrape_quietly():
+        try:
+            timed_scrape(exporter)
+        except OSError:
+            pass  # the exporter stopped first
+
+    threading.Thread(target=scrape_quietly, daemon=True).start()
+    wait_for(lambda: len(server.clients) == 2, timeout=5, what="the second connection")
+    started = time.monotonic()
+    exporter.stop()
+    assert time.monotonic() - started < 2.5
+
+def answer_get_with(payload):
+    """A fake server's answer: GET gets payload, sent as fast as the plugin takes it; every
+    other command gets +OK."""
+    def answer(words, client, stopped):
+        client.sendall(payload if words[0].upper() == b"GET" else b"+OK\r\n")
+    return answer
+
+HUGE_VALUE = 100 << 20
+
+def huge_value_answer(words, client, stopped):
+    if words[0].upper() != b"GET":
+        client.sendall(b"+OK\r\n")
+        return
+    client.sendall(b"$%d\r\n" % HUGE_VALUE)
+    chunk = b"x" * (1 << 20)
+    for _ in range(HUGE_VALUE >> 20):
+        if stopped.is_set():
+            return
+        client.sendall(chunk)
+    client.sendall(b"\r\n")
+
+@pytest.mark.parametrize("answer, message", [
+    (answer_get_with(b"*999999999\r\n"), "a reply with more than 1000000 elements"),
+    # Arrays that each stay under the limit, but not together.
+    (answer_get_with(b"*2\r\n" + (b"*600000\r\n" + b":1\r\n" * 600000) * 2),
+     "a reply with more than 1000000 elements"),
+    (huge_value_answer, "a value longer than 64 MB"),
+], ids=["huge_array_header", "arrays_too_large_together", "huge_value"])
+def test_an_oversized_reply_is_a_protocol_error(fake_redis, start_exporter, answer, message):
+    server = fake_redis(answer)
+    exporter = start_plugin(start_exporter, server.url, "--collector.timeout=5s")
+    body, elapsed = timed_scrape(exporter)
+    assert sample_value(body, "cfn_collector_up", UP) == 0
+    assert elapsed < 3, f"scrape took {elapsed:.2f}s"
+    log_has(exporter, f"Redis connection failed: protocol error: {message}")
+
+@pytest.mark.parametrize("url", [
+    "redis://app:Zm9v/YmFy@127.0.0.1:{port}/0",
+    "redis:/app:Zm9vYmFy@127.0.0.1:{port}",
+    "redis//:Zm9vYmFy@127.0.0.1:{port}",
+    "redis://:Zm9v@YmFy?x@127.0.0.1:{port}/zero",
+    "unix:///tmp/r.sock?password=Zm9v:YmFy@x&db=1&bogus=1",
+], ids=["slash_in_password", "one_slash", "no_colon", "at_and_question_mark", "socket_query"])
+@pytest.mark.parametrize("source", ["flag", "environment"])
+def test_a_malformed_url_never_shows_its_password(url, source):
+    from conftest import free_port
+    url = url.format(port=free_port())
+    if source == "flag":
+        result = run_exporter("--plugin=redis", f"--plugin.redis.url={url}")
+    else:
+        result = run_exporter("--plugin=redis", env={"CFN_REDIS_URL": url})
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "Zm9v" not in output and "YmFy" not in output, output
+    assert "***" in output, output
+
+def test_a_slash_in_a_password_asks_for_percent_encoding():
+    result = run_exporter("--plugin=redis", "--plugin.redis.url=redis://app:Zm9v/YmFy@host/0")
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert '"redis://app:***@host/0"' in output, output
+    assert "a / in the user or password must be percent-encoded as %2F" in output, output
+
+def test_a_percent_encoded_user_and_password_with_a_slash(extra_redis, start_exporter):
+    from conftest import free_port
+    port = free_port()
+    cli = extra_redis("--port", str(port), "--requirepass", "Zm9v/YmFy:@x",
+                      cli_args=("-p", str(port), "-a", "Zm9v/YmFy:@x"))
+    cli("SET", "swarm:s1:blocking:c1", coordinator("s1", "c1", "p", "active"))
+    exporter = start_plugin(start_exporter,
+                            f"redis://%64efault:Zm9v%2FYmFy%3A%40x@127.0.0.1:{port}/0")
+    body = exporter.scrape()
+    assert sample_value(body, "cfn_collector_up", UP) == 1
+    assert samples(body, "blocking_coordinators_total") == {labels("s1", "p", "active"): 1}
+    assert "Zm9v" not in exporter.log()
+
+def test_a_url_taken_for_a_socket_path_is_logged_without_its_password(start_exporter):
+    # No scheme and a leading /: a socket path as far as the parser knows.
+    exporter = start_plugin(start_exporter, "//:Zm9vYmFy@127.0.0.1:1")
+    assert sample_value(exporter.scrape(), "cfn_collector_up", UP) == 0
+    log_has(exporter, "Redis connection failed: unix socket ***@127.0.0.1:1: No such file")
+    assert "Zm9v" not in exporter.log()
+
+def test_heartbeats_without_a_numeric_timestamp_are_parse_errors(redis_server, start_exporter):
+    beats = {"empty": "{}", "text": '{"lastHeartbeat":"1000"}', "null": "null",
+             "null_stamp": '{"lastHeartbeat":null}', "fine": heartbeat("fine", 0)}
+    values = {f"swarm:s1:blocking:{coord}": coordinator("s1", coord, "p", "active")
+              for coord in beats}
+    values.update({f"blocking:heartbeat:{coord}": beat for coord, beat in beats.items()})
+    redis_server.mset(values)
+    exporter = start_plugin(start_exporter, redis_server.url,
+                            "--plugin.redis.heartbeat_timeout=30s")
+    for _ in range(2):  # the same bad values: counted once
+        body = exporter.scrape()
+        assert sample_value(body, "cfn_redis_parse_errors_total", {"key_type": "heartbeat"}) == 4
+        assert failure_counts(body) == {}
+        assert sample_value(body, "cfn_collector_up", UP) == 1
+    for coord in ("empty", "text", "null_stamp"):
+        log_has(exporter, f'msg="skipping heartbeat without a numeric lastHeartbeat" '
+                          f'plugin=redis key=blocking:heartbeat:{coord}')
+    log_has(exporter, "key=blocking:heartbeat:null")
+
+def test_a_heartbeat_far_in_the_future_is_stale(redis_server, start_exporter):
+    redis_server.mset({
+        "swarm:s1:blocking:ahead": coordinator("s1", "ahead", "p", "active"),
+        "blocking:heartbeat:ahead": heartbeat("ahead", -600),  # ten minutes ahead
+        "swarm:s1:blocking:skewed": coordinator("s1", "skewed", "p", "active"),
+        "blocking:heartbeat:skewed": heartbeat("skewed", -5),  # within heartbeat_timeout
+    })
+    exporter = start_plugin(start_exporter, redis_server.url,
+                            "--plugin.redis.heartbeat_timeout=30s")
+    assert failure_counts(exporter.scrape()) == {("ahead", "stale"): 1}
+    assert failure_counts(exporter.scrape()) == {("ahead", "stale"): 1}  # the same episode

@@ -290,6 +290,10 @@ static int check_heartbeat(redis_collector *c, const page *p, size_t i)
     case HEARTBEAT_NOT_AN_OBJECT:
         skip_value(c, KEY_HEARTBEAT, NOT_AN_OBJECT, key, p->beat_lens[i + 1], beat);
         return 0;
+    case HEARTBEAT_NO_TIMESTAMP:
+        skip_value(c, KEY_HEARTBEAT, "skipping heartbeat without a numeric lastHeartbeat", key,
+                   p->beat_lens[i + 1], beat);
+        return 0;
     case HEARTBEAT_STALE:
     case HEARTBEAT_MISSING:
         break;
@@ -309,7 +313,11 @@ static int take_in_page(redis_collector *c, const page *p)
 {
     for (size_t i = 0; i < p->count; i++) {
         const redisReply *value = p->values->element[i];
-        /* A key deleted since the SCAN reads as nil: that is no error. */
+        /* A key deleted since the SCAN reads as nil: that is no error. So, alas, does a
+         * key holding another Redis type (a hash, say): MGET cannot tell the two apart,
+         * and a TYPE for each nil would cost one more round trip per page, so such a key
+         * is taken for deleted and not counted. (A heartbeat key of another type reads as
+         * missing, which is counted.) */
         if (value->type == REDIS_REPLY_NIL)
             continue;
         int finished = 0;

@@ -182,10 +182,14 @@ heartbeat_verdict tracker_check_heartbeat(tracker *t, coordinator_memory *memory
     int status = json_fields_read(value, len, &last, 1, &t->json);
     if (status != 0)
         return status == -2 ? HEARTBEAT_NO_MEMORY : HEARTBEAT_NOT_AN_OBJECT;
-    memory->missing_counted = 0;
     if (last.kind != JSON_KIND_NUMBER)
-        return HEARTBEAT_FINE;
-    if ((double)t->now_ms - last.number <= (double)t->heartbeat_timeout_ms) {
+        return HEARTBEAT_NO_TIMESTAMP;
+    memory->missing_counted = 0;
+    /* A heartbeat more than heartbeat_timeout ahead of this clock is stale too: a clock
+     * that far ahead cannot be trusted, and such a value would otherwise look fresh until
+     * long after the coordinator stopped. */
+    double age_ms = (double)t->now_ms - last.number;
+    if (fabs(age_ms) <= (double)t->heartbeat_timeout_ms) {
         memory->stale_counted = NAN; /* a fresh heartbeat ends the episode */
         return HEARTBEAT_FINE;
     }

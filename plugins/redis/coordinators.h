@@ -28,6 +28,7 @@ typedef enum heartbeat_verdict {
     HEARTBEAT_STALE,         /* a stale episode starts: count failure_type="stale" */
     HEARTBEAT_MISSING,       /* a missing episode starts: count failure_type="missing" */
     HEARTBEAT_NOT_AN_OBJECT, /* the value is not a JSON object: skip it */
+    HEARTBEAT_NO_TIMESTAMP,  /* an object without a numeric lastHeartbeat: skip it */
     HEARTBEAT_NO_MEMORY
 } heartbeat_verdict;
 

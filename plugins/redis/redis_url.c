@@ -142,6 +142,12 @@ static int parse_redis_url(const char *text, redis_target *target, char *reason,
     const char *path = text + authority_len;
     const char *at = NULL;
 
+    /* An @ after the first / can only end a user part that holds a /. */
+    if (strchr(path, '@')) {
+        set_reason(reason, reason_size, "a / in the user or password must be percent-encoded "
+                   "as %2F");
+        return -1;
+    }
     /* The last @ ends the user part, so an unencoded @ in a password still works. */
     for (const char *p = text; p < path; p++) {
         if (*p == '@')
@@ -339,50 +345,75 @@ static void append(char *out, size_t out_size, size_t *used, const char *text, s
     out[*used] = '\0';
 }
 
+/* Where the text after a scheme (such as redis: or unix:) and the slashes after it starts, or
+ * url itself when it has none. */
+static const char *after_scheme(const char *url)
+{
+    size_t len = strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+
+    if (len == 0 || url[len] != ':' || strchr("+.-0123456789", url[0]))
+        return url;
+    return url + len + 1 + strspn(url + len + 1, "/");
+}
+
+/* Appends the query parameters starting at query, showing only the values of db and user:
+ * any other may be a password. */
+static void append_query(char *out, size_t out_size, size_t *used, const char *query)
+{
+    size_t name_len, value_len;
+    const char *value;
+
+    for (const char *p = query; *p;) {
+        const char *name = p;
+        p = next_parameter(p, &name_len, &value, &value_len);
+        if (name != query)
+            append(out, out_size, used, "&", 1);
+        if (!value) {
+            append(out, out_size, used, "***", name_len ? 3 : 0);
+        } else if (is_name(name, name_len, "db") || is_name(name, name_len, "user")) {
+            append(out, out_size, used, name, name_len + 1 + value_len);
+        } else {
+            append(out, out_size, used, name, name_len);
+            append(out, out_size, used, "=***", 4);
+        }
+    }
+}
+
 void redis_url_redact(const char *url, char *out, size_t out_size)
 {
-    const char *scheme_end = strstr(url, "://");
-    const char *start = scheme_end ? scheme_end + 3 : url;
-    const char *end = start + strcspn(start, "/");
-    const char *at = NULL;
-    size_t used = 0, name_len, value_len;
-    const char *value;
+    const char *start = after_scheme(url);
+    const char *at = strrchr(start, '@');
+    const char *rest = start;
+    size_t used = 0;
 
     if (out_size == 0)
         return;
     out[0] = '\0';
-    for (const char *p = start; p < end; p++) {
-        if (*p == '@')
-            at = p;
-    }
-    const char *rest = url;
+    append(out, out_size, &used, url, (size_t)(start - url));
     if (at) {
-        const char *colon = memchr(start, ':', (size_t)(at - start));
-        /* Keep the user name when a colon separates it; otherwise hide the whole part. */
-        const char *secret = colon ? colon + 1 : start;
-        append(out, out_size, &used, url, (size_t)(secret - url));
+        /* Whatever comes before the last @ may hold a password, however malformed the URL
+         * (a / or a ? in an unencoded password, a missing scheme): hide all of it but a
+         * plain user name that a colon ends, after a scheme. */
+        size_t user_len = strcspn(start, ":/?&=@");
+        if (start > url && start[user_len] == ':' && start + user_len < at)
+            append(out, out_size, &used, start, user_len + 1);
         append(out, out_size, &used, "***", 3);
         rest = at;
+        if (memchr(start, '?', (size_t)(at - start))) {
+            /* The @ is inside the query: hide the rest of its parameter too. */
+            rest = at + strcspn(at, "&");
+            if (*rest == '&') {
+                append(out, out_size, &used, "&", 1);
+                append_query(out, out_size, &used, rest + 1);
+            }
+            return;
+        }
     }
-    /* In the query, only db and user values are shown: any other may be a password. */
-    const char *query = strchr(at ? at : start, '?');
+    const char *query = strchr(rest, '?');
     if (!query) {
         append(out, out_size, &used, rest, strlen(rest));
         return;
     }
     append(out, out_size, &used, rest, (size_t)(query + 1 - rest));
-    for (const char *p = query + 1; *p;) {
-        const char *name = p;
-        p = next_parameter(p, &name_len, &value, &value_len);
-        if (name != query + 1)
-            append(out, out_size, &used, "&", 1);
-        if (!value) {
-            append(out, out_size, &used, "***", name_len ? 3 : 0);
-        } else if (is_name(name, name_len, "db") || is_name(name, name_len, "user")) {
-            append(out, out_size, &used, name, name_len + 1 + value_len);
-        } else {
-            append(out, out_size, &used, name, name_len);
-            append(out, out_size, &used, "=***", 4);
-        }
-    }
+    append_query(out, out_size, &used, query + 1);
 }

@@ -2,8 +2,9 @@
  * redis_url.h - where the collector connects: a redis:// URL or a unix socket.
  *
  * Accepted forms: redis://[[user]:password@]host[:port][/db] (port 6379 and
- * db 0 by default; user and password may be percent-encoded), and for a unix
- * socket unix:///path?db=N&user=NAME&password=SECRET (every parameter optional,
+ * db 0 by default; user and password may be percent-encoded, and a / in them
+ * must be, as %2F), and for a unix socket
+ * unix:///path?db=N&user=NAME&password=SECRET (every parameter optional,
  * values and path percent-encoded) or /path with the same query (the path taken
  * as it is). An unknown query parameter is refused.
  */
@@ -30,9 +31,9 @@ int redis_url_parse(const char *url, redis_target *target, char *reason, size_t 
 /* Frees the strings of a parsed target and empties it. */
 void redis_target_clear(redis_target *target);
 
-/* Copies url into out with its password (or its whole user part when that has no
- * colon) and the value of every query parameter but db and user replaced by "***",
- * so it can appear in messages. */
+/* Copies url into out so it can appear in messages, whatever it looks like: everything
+ * between the scheme (or the start) and the last @ but a plain user name before a colon,
+ * and the value of every query parameter but db and user, is replaced by "***". */
 void redis_url_redact(const char *url, char *out, size_t out_size);
 
 #pragma GCC visibility pop
