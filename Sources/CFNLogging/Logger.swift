@@ -118,22 +118,16 @@ public final class Logger: Sendable {
 
     static func logfmtValue(_ value: String) -> String {
         let needsQuotes = value.isEmpty || value.utf8.contains { $0 <= 0x20 || $0 == 0x22 || $0 == 0x3D || $0 == 0x5C }
-        guard needsQuotes else { return value }
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        return needsQuotes ? quoted(value) : value
     }
 
     static func jsonString(_ value: String) -> String {
+        quoted(value)
+    }
+
+    /// A double-quoted string with quote, backslash and control characters escaped: valid both
+    /// as a logfmt value and as a JSON string.
+    private static func quoted(_ value: String) -> String {
         var out = "\""
         for scalar in value.unicodeScalars {
             switch scalar {
