@@ -18,6 +18,7 @@
 
 #include "collector.h"
 #include "decimal.h"
+#include "grow.h"
 #include "plugin_log.h"
 
 #define TIMEOUT_COUNTER_KEY "metrics:timeout_events_total"
@@ -218,13 +219,8 @@ static int build_page(redis_collector *c, page *p, char cursor[CURSOR_SIZE], cha
         p->beat_lens[n] = LEN(HEARTBEAT_PREFIX) + id_len;
         text_size += p->beat_lens[n] + 1;
     }
-    if (text_size > p->beat_text_size) {
-        char *grown = realloc(p->beat_text, text_size);
-        if (!grown)
-            return CFN_ERR_NO_MEMORY;
-        p->beat_text = grown;
-        p->beat_text_size = text_size;
-    }
+    if (grow_text(&p->beat_text, &p->beat_text_size, text_size) != 0)
+        return CFN_ERR_NO_MEMORY;
     char *out = p->beat_text;
     for (size_t n = 1; n <= p->count; n++) {
         size_t id_len = p->beat_lens[n] - LEN(HEARTBEAT_PREFIX);

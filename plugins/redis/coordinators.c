@@ -2,6 +2,7 @@
  * coordinators.c - per-swarm sums, oldest start times and heartbeat episodes.
  */
 #include "coordinators.h"
+#include "grow.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -115,13 +116,8 @@ static int count_in_group(tracker *t, const char *const parts[3])
 
     /* Picked JSON strings hold no NUL (json_fields refuses \u0000 in them), so NUL
      * can separate the labels. */
-    if (key_len > t->group_key_size) {
-        char *grown = realloc(t->group_key, key_len);
-        if (!grown)
-            return CFN_ERR_NO_MEMORY;
-        t->group_key = grown;
-        t->group_key_size = key_len;
-    }
+    if (grow_text(&t->group_key, &t->group_key_size, key_len) != 0)
+        return CFN_ERR_NO_MEMORY;
     char *p = t->group_key;
     for (size_t i = 0; i < 3; i++) {
         memcpy(p, parts[i], lengths[i]);

@@ -19,6 +19,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "decimal.h"
+#include "grow.h"
 
 /* Integers with at most this many digits are read exactly, without strtod. */
 #define EXACT_DIGITS 18
@@ -249,13 +250,8 @@ int json_fields_read(const char *text, size_t len, json_field *fields, size_t fi
         fields[i].kind = JSON_KIND_ABSENT;
         name_lens[i] = strlen(fields[i].name);
     }
-    if (scratch->size < len + 1) {
-        char *grown = realloc(scratch->data, len + 1);
-        if (!grown)
-            return -2;
-        scratch->data = grown;
-        scratch->size = len + 1;
-    }
+    if (grow_text(&scratch->data, &scratch->size, len + 1) != 0)
+        return -2;
     picker p = {
         .fields = fields,
         .name_lens = name_lens,
